@@ -1,0 +1,14 @@
+//! The pure core of aws-monitoring: models, classification, fingerprints,
+//! windows, cursors, the use cases and the ports they need. No AWS SDK, no I/O.
+
+pub mod classify;
+pub mod cursor;
+pub mod envelope;
+pub mod fingerprint;
+pub mod logtext;
+pub mod model;
+pub mod ports;
+pub mod usecases;
+pub mod window;
+
+pub use model::*;

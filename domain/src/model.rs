@@ -1,0 +1,708 @@
+//! Domain values: validated newtypes, events, occurrences and agents.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// A value that failed validation; the message names the field and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {reason}")]
+pub struct InvalidValue {
+    pub field: &'static str,
+    pub reason: String,
+}
+
+impl InvalidValue {
+    pub fn new(field: &'static str, reason: impl Into<String>) -> Self {
+        Self {
+            field,
+            reason: reason.into(),
+        }
+    }
+}
+
+macro_rules! string_newtype {
+    ($(#[$m:meta])* $name:ident) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = String::deserialize(d)?;
+                s.parse().map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
+string_newtype!(
+    /// A 12-digit AWS account id.
+    AccountId
+);
+string_newtype!(
+    /// An AWS region name such as `eu-west-1`, or `local` in local mode.
+    Region
+);
+string_newtype!(
+    /// The 16-hex-digit hash of a message with its variable parts masked.
+    Fingerprint
+);
+string_newtype!(
+    /// The stable id of one event (one distinct problem): 32 hex digits.
+    EventId
+);
+string_newtype!(
+    /// The deterministic id of one occurrence, used to make delivery idempotent.
+    OccurrenceId
+);
+
+impl FromStr for AccountId {
+    type Err = InvalidValue;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()) {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(InvalidValue::new("account", "must be 12 digits"))
+        }
+    }
+}
+
+impl FromStr for Region {
+    type Err = InvalidValue;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let ok = (2..=32).contains(&s.len())
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !s.starts_with('-')
+            && !s.ends_with('-');
+        if ok {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(InvalidValue::new(
+                "region",
+                "must be 2-32 lowercase letters, digits or dashes",
+            ))
+        }
+    }
+}
+
+fn is_hex_of_len(s: &str, len: usize) -> bool {
+    s.len() == len && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+impl FromStr for Fingerprint {
+    type Err = InvalidValue;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if is_hex_of_len(s, 16) {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(InvalidValue::new("fingerprint", "must be 16 hex digits"))
+        }
+    }
+}
+
+impl Fingerprint {
+    pub fn from_hash(h: u64) -> Self {
+        Self(format!("{h:016x}"))
+    }
+}
+
+impl FromStr for EventId {
+    type Err = InvalidValue;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if is_hex_of_len(s, 32) {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(InvalidValue::new("event id", "must be 32 hex digits"))
+        }
+    }
+}
+
+impl FromStr for OccurrenceId {
+    type Err = InvalidValue;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if is_hex_of_len(s, 32) {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(InvalidValue::new("occurrence id", "must be 32 hex digits"))
+        }
+    }
+}
+
+/// 128-bit hash of the parts, joined by a separator that cannot occur in them.
+fn hash128(parts: &[&str]) -> String {
+    let mut buf = String::new();
+    for p in parts {
+        buf.push_str(p);
+        buf.push('\u{1f}');
+    }
+    format!("{:032x}", xxhash_rust::xxh3::xxh3_128(buf.as_bytes()))
+}
+
+impl EventId {
+    /// The id of the one event that stands for a problem, from its identity key.
+    pub fn derive(account: &AccountId, region: &Region, source: &str, key: &str) -> Self {
+        Self(hash128(&[account.as_str(), region.as_str(), source, key]))
+    }
+}
+
+impl OccurrenceId {
+    pub fn derive(parts: &[&str]) -> Self {
+        Self(hash128(parts))
+    }
+}
+
+/// The agent id is `<account>-<region>`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AgentId {
+    pub account: AccountId,
+    pub region: Region,
+}
+
+impl AgentId {
+    pub fn new(account: AccountId, region: Region) -> Self {
+        Self { account, region }
+    }
+}
+
+impl fmt::Display for AgentId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}-{}", self.account, self.region)
+    }
+}
+
+impl FromStr for AgentId {
+    type Err = InvalidValue;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (acc, reg) = s
+            .split_once('-')
+            .ok_or_else(|| InvalidValue::new("agent id", "must be <account>-<region>"))?;
+        Ok(Self {
+            account: acc.parse()?,
+            region: reg.parse()?,
+        })
+    }
+}
+
+impl Serialize for AgentId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for AgentId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+macro_rules! str_enum {
+    ($(#[$m:meta])* $name:ident, $field:literal { $($var:ident => $s:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($var),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$var),+];
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$var => $s),+ }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = InvalidValue;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match s {
+                    $($s => Ok($name::$var),)+
+                    other => Err(InvalidValue::new(
+                        $field,
+                        format!("unknown value {other:?}; expected one of: {}", [$($s),+].join(", ")),
+                    )),
+                }
+            }
+        }
+    };
+}
+
+str_enum!(
+    /// Ordered: `info < low < medium < high < critical`.
+    Severity, "severity" {
+        Info => "info",
+        Low => "low",
+        Medium => "medium",
+        High => "high",
+        Critical => "critical",
+    }
+);
+
+str_enum!(
+    /// Triage status of an event.
+    Status, "status" {
+        Open => "open",
+        Acknowledged => "acknowledged",
+        Resolved => "resolved",
+        Ignored => "ignored",
+    }
+);
+
+str_enum!(
+    /// Health of an agent as the master sees it.
+    AgentStatus, "agent status" {
+        Active => "active",
+        Stale => "stale",
+        Disabled => "disabled",
+        Removed => "removed",
+    }
+);
+
+/// What an occurrence asks of the event's status, beyond being counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StatusEffect {
+    /// A new occurrence of a problem: a resolved event reopens (regression).
+    Occurred,
+    /// An alarm went back to `OK`: the event resolves.
+    Resolve,
+    /// Counted, but does not change the status (e.g. `INSUFFICIENT_DATA`).
+    None,
+}
+
+/// One delivery of a problem: a group of log records or one AWS event envelope.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Occurrence {
+    pub id: OccurrenceId,
+    pub event_id: EventId,
+    pub account: AccountId,
+    pub region: Region,
+    pub source: String,
+    pub detail_type: String,
+    pub severity: Severity,
+    pub title: String,
+    pub fingerprint: Option<Fingerprint>,
+    pub log_group: Option<String>,
+    pub sample: String,
+    pub resources: Vec<String>,
+    pub detail: serde_json::Value,
+    /// When it happened (last record of a group, or the envelope's time).
+    pub time: DateTime<Utc>,
+    /// How many records (or 1 for an AWS event) it adds to the event's count.
+    pub count: u64,
+    pub effect: StatusEffect,
+}
+
+/// One distinct problem, as the API shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    pub id: EventId,
+    pub account: AccountId,
+    pub region: Region,
+    pub source: String,
+    pub detail_type: String,
+    pub severity: Severity,
+    pub status: Status,
+    pub title: String,
+    pub fingerprint: Option<Fingerprint>,
+    pub count: u64,
+    pub first_seen: DateTime<Utc>,
+    pub last_seen: DateTime<Utc>,
+    pub log_group: Option<String>,
+    pub sample: String,
+    pub resources: Vec<String>,
+    pub detail: serde_json::Value,
+    pub note: Option<String>,
+    pub assignee: Option<String>,
+    pub updated_at: DateTime<Utc>,
+    pub version: u64,
+    /// Time of the newest state change applied (alarms), so older ones do not win.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_time: Option<DateTime<Utc>>,
+    /// When the event last reopened after having been resolved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reopened_at: Option<DateTime<Utc>>,
+}
+
+impl Event {
+    /// A new event from its first occurrence.
+    pub fn from_first(o: &Occurrence, now: DateTime<Utc>) -> Self {
+        let status = match o.effect {
+            StatusEffect::Resolve => Status::Resolved,
+            _ => Status::Open,
+        };
+        Event {
+            id: o.event_id.clone(),
+            account: o.account.clone(),
+            region: o.region.clone(),
+            source: o.source.clone(),
+            detail_type: o.detail_type.clone(),
+            severity: o.severity,
+            status,
+            title: o.title.clone(),
+            fingerprint: o.fingerprint.clone(),
+            count: o.count,
+            first_seen: o.time,
+            last_seen: o.time,
+            log_group: o.log_group.clone(),
+            sample: o.sample.clone(),
+            resources: o.resources.clone(),
+            detail: o.detail.clone(),
+            note: None,
+            assignee: None,
+            updated_at: now,
+            version: 1,
+            state_time: Some(o.time),
+            reopened_at: None,
+        }
+    }
+
+    /// Applies a new (never seen before) occurrence. Pure: the stores call it
+    /// inside their transaction, so every store applies the same rules.
+    pub fn apply(&mut self, o: &Occurrence, now: DateTime<Utc>) {
+        self.count += o.count;
+        if o.time < self.first_seen {
+            self.first_seen = o.time;
+        }
+        let newer = self.state_time.is_none_or(|t| o.time >= t);
+        if o.time >= self.last_seen {
+            self.last_seen = o.time;
+        }
+        if !newer {
+            // An out-of-order state change is counted but changes nothing else.
+            return;
+        }
+        self.state_time = Some(o.time);
+        self.sample.clone_from(&o.sample);
+        self.title.clone_from(&o.title);
+        self.detail = o.detail.clone();
+        if !o.resources.is_empty() {
+            self.resources.clone_from(&o.resources);
+        }
+        // Severity follows the newest state for AWS events; for logs it only rises.
+        if o.fingerprint.is_some() {
+            self.severity = self.severity.max(o.severity);
+        } else if o.effect != StatusEffect::Resolve {
+            self.severity = o.severity;
+        }
+        let new_status = match (o.effect, self.status) {
+            (StatusEffect::Occurred, Status::Resolved) => {
+                self.reopened_at = Some(o.time);
+                Some(Status::Open)
+            }
+            (StatusEffect::Resolve, Status::Open | Status::Acknowledged) => Some(Status::Resolved),
+            _ => None,
+        };
+        if let Some(s) = new_status {
+            self.status = s;
+            self.version += 1;
+            self.updated_at = now;
+        }
+    }
+}
+
+/// A triage change from the API; `Some(None)` clears a field.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EventPatch {
+    pub status: Option<Status>,
+    pub note: Option<Option<String>>,
+    pub assignee: Option<Option<String>>,
+}
+
+impl EventPatch {
+    pub fn is_empty(&self) -> bool {
+        self.status.is_none() && self.note.is_none() && self.assignee.is_none()
+    }
+
+    /// Applies the patch; the version moves only if something visible changed.
+    pub fn apply_to(&self, e: &mut Event, now: DateTime<Utc>) {
+        let mut changed = false;
+        if let Some(s) = self.status {
+            changed |= e.status != s;
+            e.status = s;
+        }
+        if let Some(n) = &self.note {
+            changed |= &e.note != n;
+            e.note.clone_from(n);
+        }
+        if let Some(a) = &self.assignee {
+            changed |= &e.assignee != a;
+            e.assignee.clone_from(a);
+        }
+        if changed {
+            e.version += 1;
+            e.updated_at = now;
+        }
+    }
+}
+
+/// One classification rule: the first rule whose pattern matches gives the severity.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    pub pattern: String,
+    pub severity: Severity,
+}
+
+/// What an agent queries and how it classifies, as the master pushes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentConfig {
+    pub enabled: bool,
+    pub schedule_minutes: u32,
+    pub log_group_prefixes: Vec<String>,
+    pub log_groups: Vec<String>,
+    pub exclude_patterns: Vec<String>,
+    pub rules: Vec<Rule>,
+}
+
+impl Default for AgentConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            schedule_minutes: 5,
+            log_group_prefixes: vec!["/aws/lambda/".into()],
+            log_groups: vec![],
+            exclude_patterns: vec![],
+            rules: vec![],
+        }
+    }
+}
+
+/// A partial config, as `PUT /agents/{id}` takes it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentConfigPatch {
+    pub enabled: Option<bool>,
+    pub schedule_minutes: Option<u32>,
+    pub log_group_prefixes: Option<Vec<String>>,
+    pub log_groups: Option<Vec<String>>,
+    pub exclude_patterns: Option<Vec<String>>,
+    pub rules: Option<Vec<Rule>>,
+}
+
+/// A log group name or prefix: CloudWatch's character set, 1-512 characters.
+pub fn validate_log_group_name(field: &'static str, s: &str) -> Result<(), InvalidValue> {
+    let ok = !s.is_empty()
+        && s.len() <= 512
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'/' | b'#'));
+    if ok {
+        Ok(())
+    } else {
+        Err(InvalidValue::new(
+            field,
+            format!("{s:?} is not a log group name (1-512 of A-Z a-z 0-9 . - _ / #)"),
+        ))
+    }
+}
+
+impl AgentConfig {
+    pub const MAX_SCHEDULE_MINUTES: u32 = 1440;
+
+    /// Checks every field an operator can send; regexes must compile.
+    pub fn validate(&self) -> Result<(), InvalidValue> {
+        if !(1..=Self::MAX_SCHEDULE_MINUTES).contains(&self.schedule_minutes) {
+            return Err(InvalidValue::new(
+                "schedule_minutes",
+                "must be between 1 and 1440",
+            ));
+        }
+        for p in &self.log_group_prefixes {
+            validate_log_group_name("log_group_prefixes", p)?;
+        }
+        for g in &self.log_groups {
+            validate_log_group_name("log_groups", g)?;
+        }
+        if self.log_group_prefixes.len() + self.log_groups.len() > 1000 {
+            return Err(InvalidValue::new(
+                "log_groups",
+                "at most 1000 groups and prefixes",
+            ));
+        }
+        for p in &self.exclude_patterns {
+            compile_pattern("exclude_patterns", p)?;
+        }
+        for r in &self.rules {
+            compile_pattern("rules", &r.pattern)?;
+        }
+        Ok(())
+    }
+
+    pub fn patched(&self, p: &AgentConfigPatch) -> AgentConfig {
+        let mut c = self.clone();
+        if let Some(v) = p.enabled {
+            c.enabled = v;
+        }
+        if let Some(v) = p.schedule_minutes {
+            c.schedule_minutes = v;
+        }
+        if let Some(v) = &p.log_group_prefixes {
+            c.log_group_prefixes.clone_from(v);
+        }
+        if let Some(v) = &p.log_groups {
+            c.log_groups.clone_from(v);
+        }
+        if let Some(v) = &p.exclude_patterns {
+            c.exclude_patterns.clone_from(v);
+        }
+        if let Some(v) = &p.rules {
+            c.rules.clone_from(v);
+        }
+        c
+    }
+
+    /// Whether a log group is one this agent watches.
+    pub fn watches(&self, group: &str) -> bool {
+        self.log_groups.iter().any(|g| g == group)
+            || self
+                .log_group_prefixes
+                .iter()
+                .any(|p| group.starts_with(p.as_str()))
+    }
+}
+
+pub(crate) fn compile_pattern(field: &'static str, p: &str) -> Result<regex::Regex, InvalidValue> {
+    if p.len() > 1024 {
+        return Err(InvalidValue::new(
+            field,
+            "pattern longer than 1024 characters",
+        ));
+    }
+    regex::RegexBuilder::new(p)
+        .size_limit(1 << 20)
+        .build()
+        .map_err(|e| InvalidValue::new(field, format!("invalid regex {p:?}: {e}")))
+}
+
+/// What the agent did in its last run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LastRun {
+    pub window_start: DateTime<Utc>,
+    pub window_end: DateTime<Utc>,
+    pub log_groups: u64,
+    pub records_matched: u64,
+    pub occurrences_published: u64,
+}
+
+/// An agent as the master tracks it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Agent {
+    pub id: AgentId,
+    pub account: AccountId,
+    pub region: Region,
+    pub name: String,
+    pub status: AgentStatus,
+    pub version: String,
+    pub registered_at: DateTime<Utc>,
+    pub last_seen_at: Option<DateTime<Utc>>,
+    pub config: AgentConfig,
+    pub config_version: u64,
+    pub applied_config_version: u64,
+    pub last_run: Option<LastRun>,
+}
+
+impl Agent {
+    /// `stale` after three schedule periods without a heartbeat, derived at read time.
+    pub fn with_derived_status(mut self, now: DateTime<Utc>) -> Self {
+        if self.status == AgentStatus::Removed {
+            return self;
+        }
+        self.status = if !self.config.enabled {
+            AgentStatus::Disabled
+        } else {
+            let seen = self.last_seen_at.unwrap_or(self.registered_at);
+            let period = chrono::Duration::minutes(i64::from(self.config.schedule_minutes) * 3);
+            if now - seen > period {
+                AgentStatus::Stale
+            } else {
+                AgentStatus::Active
+            }
+        };
+        self
+    }
+}
+
+/// Filter of `GET /events`; empty vectors mean "any".
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct EventFilter {
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub account: Option<AccountId>,
+    pub region: Option<Region>,
+    pub source: Option<String>,
+    pub severities: Vec<Severity>,
+    pub statuses: Vec<Status>,
+}
+
+impl EventFilter {
+    pub fn matches(&self, e: &Event) -> bool {
+        self.from.is_none_or(|f| e.last_seen >= f)
+            && self.to.is_none_or(|t| e.last_seen <= t)
+            && self.account.as_ref().is_none_or(|a| &e.account == a)
+            && self.region.as_ref().is_none_or(|r| &e.region == r)
+            && self.source.as_ref().is_none_or(|s| &e.source == s)
+            && (self.severities.is_empty() || self.severities.contains(&e.severity))
+            && (self.statuses.is_empty() || self.statuses.contains(&e.status))
+    }
+}
+
+/// Position after the last item of a page of events (newest activity first).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventPageKey {
+    pub last_seen: DateTime<Utc>,
+    pub id: EventId,
+}
+
+impl EventPageKey {
+    pub fn of(e: &Event) -> Self {
+        Self {
+            last_seen: e.last_seen,
+            id: e.id.clone(),
+        }
+    }
+
+    /// Whether `e` sorts after this key in (last_seen desc, id desc) order.
+    pub fn is_before(&self, e: &Event) -> bool {
+        (e.last_seen, &e.id) < (self.last_seen, &self.id)
+    }
+}
+
+/// One page of results with the key to continue from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T, K> {
+    pub items: Vec<T>,
+    pub next: Option<K>,
+}
+
+/// One UTC day's activity of one event, as stores keep per-day counters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DayActivity {
+    pub event: Event,
+    pub day_count: u64,
+}
+
+pub fn day_of(t: DateTime<Utc>) -> NaiveDate {
+    t.date_naive()
+}

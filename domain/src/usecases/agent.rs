@@ -1,0 +1,397 @@
+//! QueryErrorLogs: the agent's scheduled run and its config updates.
+
+use crate::classify::Classifier;
+use crate::envelope::*;
+use crate::fingerprint::fingerprint;
+use crate::logtext::{title, truncate};
+use crate::model::*;
+use crate::ports::{AgentState, AgentStateStore, LogRecord, LogSource, PortError, Publisher};
+use crate::window::{plan, Window, WindowPolicy};
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+
+/// Samples are cut to this many bytes here; the AWS publisher may cut further.
+pub const SAMPLE_LIMIT: usize = 8 * 1024;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AgentError {
+    #[error("{0}")]
+    Port(#[from] PortError),
+    #[error("config update rejected: {0}")]
+    BadConfig(String),
+}
+
+impl AgentError {
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, AgentError::Port(e) if e.is_retryable())
+    }
+}
+
+/// Who the agent is and how it reads.
+#[derive(Debug, Clone)]
+pub struct AgentSettings {
+    pub id: AgentId,
+    pub name: String,
+    pub version: String,
+    pub policy: WindowPolicy,
+    /// The config until the master pushes one.
+    pub initial_config: AgentConfig,
+}
+
+/// What one run did.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RunSummary {
+    pub window: Option<Window>,
+    pub log_groups: u64,
+    pub records_matched: u64,
+    pub occurrences_published: u64,
+    pub skipped_from: Option<DateTime<Utc>>,
+}
+
+/// Records of one (log group, fingerprint) in a window.
+struct Group<'a> {
+    first: &'a LogRecord,
+    count: u64,
+    first_seen: DateTime<Utc>,
+    last_seen: DateTime<Utc>,
+    severity: Severity,
+}
+
+/// Classifies, fingerprints and groups records: one occurrence per
+/// (log group, fingerprint) of the window, in a stable order.
+pub fn group_records(
+    agent_id: &AgentId,
+    classifier: &Classifier,
+    records: &[LogRecord],
+    window: &Window,
+) -> (u64, Vec<LogErrorsDetail>) {
+    let mut groups: HashMap<(&str, Fingerprint), Group> = HashMap::new();
+    let mut matched = 0;
+    for r in records {
+        let Some(sev) = classifier.classify(&r.message) else {
+            continue;
+        };
+        matched += 1;
+        let g = groups
+            .entry((r.log_group.as_str(), fingerprint(&r.message)))
+            .or_insert(Group {
+                first: r,
+                count: 0,
+                first_seen: r.time,
+                last_seen: r.time,
+                severity: sev,
+            });
+        g.count += 1;
+        g.first_seen = g.first_seen.min(r.time);
+        g.last_seen = g.last_seen.max(r.time);
+        g.severity = g.severity.max(sev);
+    }
+    let agent = agent_id.to_string();
+    let mut out: Vec<LogErrorsDetail> = groups
+        .into_iter()
+        .map(|((group, fp), g)| {
+            let sample = truncate(&g.first.message, SAMPLE_LIMIT);
+            LogErrorsDetail {
+                agent_id: agent.clone(),
+                occurrence_key: OccurrenceId::derive(&[
+                    &agent,
+                    group,
+                    fp.as_str(),
+                    &window.start.to_rfc3339(),
+                    &window.end.to_rfc3339(),
+                ])
+                .to_string(),
+                log_group: group.to_owned(),
+                fingerprint: fp.to_string(),
+                severity: g.severity,
+                title: title(&g.first.message),
+                sample_truncated: sample.len() < g.first.message.len(),
+                sample,
+                count: g.count,
+                first_seen: g.first_seen,
+                last_seen: g.last_seen,
+                window_start: window.start,
+                window_end: window.end,
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| (&a.log_group, &a.fingerprint).cmp(&(&b.log_group, &b.fingerprint)));
+    (matched, out)
+}
+
+/// The agent, generic over where logs come from and where envelopes go.
+pub struct QueryErrorLogs<'a> {
+    pub settings: &'a AgentSettings,
+    pub source: &'a dyn LogSource,
+    pub publisher: &'a dyn Publisher,
+    pub state: &'a dyn AgentStateStore,
+}
+
+impl QueryErrorLogs<'_> {
+    fn envelope(
+        &self,
+        detail_type: &str,
+        source: &str,
+        detail: serde_json::Value,
+        now: DateTime<Utc>,
+    ) -> Envelope {
+        Envelope {
+            version: "0".into(),
+            id: String::new(),
+            detail_type: detail_type.into(),
+            source: source.into(),
+            account: self.settings.id.account.to_string(),
+            time: now,
+            region: self.settings.id.region.to_string(),
+            resources: vec![],
+            detail,
+        }
+    }
+
+    fn config_of<'s>(&'s self, state: &'s AgentState) -> &'s AgentConfig {
+        state
+            .config
+            .as_ref()
+            .unwrap_or(&self.settings.initial_config)
+    }
+
+    fn report(&self, state: &AgentState, last_run: Option<LastRun>) -> serde_json::Value {
+        serde_json::to_value(AgentReportDetail {
+            name: Some(self.settings.name.clone()),
+            version: self.settings.version.clone(),
+            config: Some(self.config_of(state).clone()),
+            config_version: state.config_version,
+            last_run,
+        })
+        .expect("serializable")
+    }
+
+    /// Publishes `Agent Registered` (at deploy time, and on the first run).
+    pub async fn register(&self, now: DateTime<Utc>) -> Result<(), AgentError> {
+        let mut state = self.state.load().await?;
+        let env = self.envelope(
+            DT_AGENT_REGISTERED,
+            SOURCE_AGENT,
+            self.report(&state, None),
+            now,
+        );
+        self.publisher.publish(&[env]).await?;
+        state.registered = true;
+        self.state.save(&state).await?;
+        Ok(())
+    }
+
+    /// The effective schedule, in minutes.
+    pub async fn schedule_minutes(&self) -> Result<u32, AgentError> {
+        let state = self.state.load().await?;
+        Ok(self.config_of(&state).schedule_minutes)
+    }
+
+    /// One scheduled run: query the next window, publish its occurrences,
+    /// then (and only then) advance the checkpoint; then heartbeat.
+    pub async fn run(&self, now: DateTime<Utc>) -> Result<RunSummary, AgentError> {
+        if !self.state.load().await?.registered {
+            self.register(now).await?;
+        }
+        let mut state = self.state.load().await?;
+        let config = self.config_of(&state).clone();
+        let mut summary = RunSummary::default();
+        if config.enabled {
+            if let Some(planned) = plan(state.checkpoint, state.pending, now, &self.settings.policy)
+            {
+                let window = planned.window;
+                if let Some(from) = planned.skipped_from {
+                    tracing::warn!(%from, to = %window.start, "catch-up bound reached: older logs skipped");
+                }
+                // Remember the window before publishing, so a retry redoes it exactly.
+                state.pending = Some(window);
+                self.state.save(&state).await?;
+                let classifier = Classifier::new(&config.rules, &config.exclude_patterns)
+                    .map_err(|e| AgentError::BadConfig(e.to_string()))?;
+                let groups = self.source.discover(&config).await?;
+                let records = self.source.fetch(&groups, &window).await?;
+                let (matched, details) =
+                    group_records(&self.settings.id, &classifier, &records, &window);
+                let envelopes: Vec<Envelope> = details
+                    .iter()
+                    .map(|d| {
+                        self.envelope(
+                            DT_LOG_ERRORS,
+                            SOURCE_LOGS,
+                            serde_json::to_value(d).expect("serializable"),
+                            now,
+                        )
+                    })
+                    .collect();
+                self.publisher.publish(&envelopes).await?;
+                self.source.commit(&window).await?;
+                state.checkpoint = Some(window.end);
+                state.pending = None;
+                self.state.save(&state).await?;
+                summary = RunSummary {
+                    window: Some(window),
+                    log_groups: groups.len() as u64,
+                    records_matched: matched,
+                    occurrences_published: envelopes.len() as u64,
+                    skipped_from: planned.skipped_from,
+                };
+            }
+        }
+        let last_run = summary.window.map(|w| LastRun {
+            window_start: w.start,
+            window_end: w.end,
+            log_groups: summary.log_groups,
+            records_matched: summary.records_matched,
+            occurrences_published: summary.occurrences_published,
+        });
+        let hb = self.envelope(
+            DT_AGENT_HEARTBEAT,
+            SOURCE_AGENT,
+            self.report(&state, last_run),
+            now,
+        );
+        if let Err(e) = self.publisher.publish(&[hb]).await {
+            // The occurrences are out and the checkpoint moved; a lost heartbeat is harmless.
+            tracing::warn!(error = %e, "heartbeat failed");
+        }
+        Ok(summary)
+    }
+
+    /// Applies an `Agent Config Update` addressed to this agent and acknowledges it.
+    /// Returns whether the config changed.
+    pub async fn apply_config_update(
+        &self,
+        env: &Envelope,
+        now: DateTime<Utc>,
+    ) -> Result<bool, AgentError> {
+        let d: ConfigUpdateDetail = serde_json::from_value(env.detail.clone())
+            .map_err(|e| AgentError::BadConfig(e.to_string()))?;
+        if d.agent_id != self.settings.id.to_string() {
+            return Err(AgentError::BadConfig(format!(
+                "addressed to {}, not to {}",
+                d.agent_id, self.settings.id
+            )));
+        }
+        d.config
+            .validate()
+            .map_err(|e| AgentError::BadConfig(e.to_string()))?;
+        let mut state = self.state.load().await?;
+        let changed = d.config_version > state.config_version;
+        if changed {
+            state.config = Some(d.config);
+            state.config_version = d.config_version;
+            self.state.save(&state).await?;
+        }
+        let ack = serde_json::to_value(ConfigAppliedDetail {
+            config_version: state.config_version,
+        })
+        .expect("serializable");
+        self.publisher
+            .publish(&[self.envelope(DT_AGENT_CONFIG_APPLIED, SOURCE_AGENT, ack, now)])
+            .await?;
+        Ok(changed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ports::{MockAgentStateStore, MockLogSource, MockPublisher};
+    use std::sync::{Arc, Mutex};
+
+    fn settings() -> AgentSettings {
+        AgentSettings {
+            id: "111122223333-eu-west-1".parse().unwrap(),
+            name: "test".into(),
+            version: "0.1.0".into(),
+            policy: WindowPolicy::default(),
+            initial_config: AgentConfig::default(),
+        }
+    }
+
+    fn rec(group: &str, msg: &str) -> LogRecord {
+        LogRecord {
+            log_group: group.into(),
+            time: "2026-11-25T10:00:00Z".parse().unwrap(),
+            message: msg.into(),
+        }
+    }
+
+    #[test]
+    fn grouping_counts_per_group_and_fingerprint() {
+        let w = Window {
+            start: "2026-11-25T09:55:00Z".parse().unwrap(),
+            end: "2026-11-25T10:00:00Z".parse().unwrap(),
+        };
+        let records = vec![
+            rec("/a", "ERROR order 1 failed"),
+            rec("/a", "ERROR order 2 failed"),
+            rec("/a", "INFO all good"),
+            rec("/b", "ERROR order 3 failed"),
+            rec("/a", "Task timed out after 3.00 seconds"),
+        ];
+        let (matched, groups) =
+            group_records(&settings().id, &Classifier::defaults(), &records, &w);
+        assert_eq!(matched, 4);
+        let counts: Vec<(&str, u64, Severity)> = groups
+            .iter()
+            .map(|g| (g.log_group.as_str(), g.count, g.severity))
+            .collect();
+        assert_eq!(counts.len(), 3);
+        assert!(counts.contains(&("/a", 2, Severity::High)));
+        assert!(counts.contains(&("/b", 1, Severity::High)));
+        assert!(counts.contains(&("/a", 1, Severity::Critical)));
+        // Same window, same records: same occurrence keys (idempotent redelivery).
+        let (_, again) = group_records(&settings().id, &Classifier::defaults(), &records, &w);
+        assert_eq!(groups, again);
+    }
+
+    #[tokio::test]
+    async fn a_failed_publish_keeps_the_checkpoint_and_the_pending_window() {
+        let saved: Arc<Mutex<AgentState>> = Arc::new(Mutex::new(AgentState {
+            registered: true,
+            ..Default::default()
+        }));
+        let mut state = MockAgentStateStore::new();
+        let s1 = saved.clone();
+        state
+            .expect_load()
+            .returning(move || Ok(s1.lock().unwrap().clone()));
+        let s2 = saved.clone();
+        state.expect_save().returning(move |s| {
+            *s2.lock().unwrap() = s.clone();
+            Ok(())
+        });
+        let mut source = MockLogSource::new();
+        source
+            .expect_discover()
+            .returning(|_| Ok(vec!["/a".into()]));
+        source
+            .expect_fetch()
+            .returning(|_, _| Ok(vec![rec("/a", "ERROR boom")]));
+        source.expect_commit().never();
+        let mut publisher = MockPublisher::new();
+        publisher
+            .expect_publish()
+            .returning(|_| Err(PortError::Transient("throttled".into())));
+        let s = settings();
+        let agent = QueryErrorLogs {
+            settings: &s,
+            source: &source,
+            publisher: &publisher,
+            state: &state,
+        };
+        let err = agent
+            .run("2026-11-25T10:00:00Z".parse().unwrap())
+            .await
+            .unwrap_err();
+        assert!(err.is_retryable());
+        let st = saved.lock().unwrap().clone();
+        assert_eq!(st.checkpoint, None);
+        let pending = st.pending.expect("pending window kept");
+        assert_eq!(
+            pending.end,
+            "2026-11-25T09:58:00Z".parse::<DateTime<Utc>>().unwrap()
+        );
+    }
+}

@@ -1,0 +1,270 @@
+//! UpdateDeployment: agent lifecycle on the master, and config pushes.
+
+use crate::envelope::*;
+use crate::model::*;
+use crate::ports::{AgentStore, ConfigPusher, PortError};
+use chrono::{DateTime, Utc};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DeploymentError {
+    #[error("malformed {detail_type:?} envelope: {reason}")]
+    Malformed { detail_type: String, reason: String },
+    #[error(transparent)]
+    Store(#[from] PortError),
+}
+
+impl DeploymentError {
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, DeploymentError::Store(e) if e.is_retryable())
+    }
+}
+
+/// Whether the envelope belongs to UpdateDeployment.
+pub fn is_deployment_event(env: &Envelope) -> bool {
+    env.source == SOURCE_AGENT
+        && matches!(
+            env.detail_type.as_str(),
+            DT_AGENT_REGISTERED | DT_AGENT_HEARTBEAT | DT_AGENT_CONFIG_APPLIED
+        )
+}
+
+fn malformed(env: &Envelope, reason: impl Into<String>) -> DeploymentError {
+    DeploymentError::Malformed {
+        detail_type: env.detail_type.clone(),
+        reason: reason.into(),
+    }
+}
+
+/// Records an agent message. The agent id comes from the envelope's account
+/// and region. When the agent runs an older config than the desired one, the
+/// desired config is pushed again (a lost push heals at the next heartbeat).
+pub async fn handle_agent_event(
+    agents: &dyn AgentStore,
+    pusher: &dyn ConfigPusher,
+    env: &Envelope,
+    now: DateTime<Utc>,
+) -> Result<Agent, DeploymentError> {
+    let account: AccountId = env
+        .account
+        .parse()
+        .map_err(|e: InvalidValue| malformed(env, e.to_string()))?;
+    let region: Region = env
+        .region
+        .parse()
+        .map_err(|e: InvalidValue| malformed(env, e.to_string()))?;
+    let id = AgentId::new(account.clone(), region.clone());
+    let existing = agents.get(&id).await?;
+    let new_agent = |config: AgentConfig, version: u64| Agent {
+        id: id.clone(),
+        account: account.clone(),
+        region: region.clone(),
+        name: id.to_string(),
+        status: AgentStatus::Active,
+        version: String::new(),
+        registered_at: now,
+        last_seen_at: None,
+        config,
+        config_version: version.max(1),
+        applied_config_version: version.max(1),
+        last_run: None,
+    };
+    let agent = match env.detail_type.as_str() {
+        DT_AGENT_REGISTERED | DT_AGENT_HEARTBEAT => {
+            let d: AgentReportDetail = serde_json::from_value(env.detail.clone())
+                .map_err(|e| malformed(env, e.to_string()))?;
+            if let Some(c) = &d.config {
+                c.validate().map_err(|e| malformed(env, e.to_string()))?;
+            }
+            let registering = env.detail_type == DT_AGENT_REGISTERED;
+            let mut a = match existing {
+                Some(a) => a,
+                // The agent's own config is adopted as version 1 of the desired one.
+                None => new_agent(d.config.clone().unwrap_or_default(), d.config_version),
+            };
+            if registering {
+                a.registered_at = if a.last_seen_at.is_none() {
+                    a.registered_at.min(now)
+                } else {
+                    now
+                };
+                if a.status == AgentStatus::Removed {
+                    a.status = AgentStatus::Active;
+                }
+            }
+            if let Some(n) = d.name.filter(|n| !n.trim().is_empty()) {
+                a.name = crate::logtext::truncate(n.trim(), 128);
+            }
+            a.version = crate::logtext::truncate(&d.version, 64);
+            a.last_seen_at = Some(now);
+            a.applied_config_version = d.config_version.min(a.config_version);
+            if d.last_run.is_some() {
+                a.last_run = d.last_run;
+            }
+            a
+        }
+        DT_AGENT_CONFIG_APPLIED => {
+            let d: ConfigAppliedDetail = serde_json::from_value(env.detail.clone())
+                .map_err(|e| malformed(env, e.to_string()))?;
+            let mut a = existing.ok_or_else(|| malformed(env, format!("unknown agent {id}")))?;
+            a.applied_config_version = a
+                .applied_config_version
+                .max(d.config_version.min(a.config_version));
+            a.last_seen_at = Some(now);
+            a
+        }
+        other => return Err(malformed(env, format!("not an agent message: {other}"))),
+    };
+    agents.put(&agent).await?;
+    if agent.applied_config_version < agent.config_version {
+        if let Err(e) = pusher.push(&agent).await {
+            // The next heartbeat tries again; recording the heartbeat still counts.
+            tracing::warn!(agent = %agent.id, error = %e, "config push failed");
+        }
+    }
+    Ok(agent)
+}
+
+/// The `Agent Config Update` envelope that carries an agent's desired config.
+pub fn config_update_envelope(agent: &Agent, now: DateTime<Utc>) -> Envelope {
+    Envelope {
+        version: "0".into(),
+        id: String::new(),
+        detail_type: DT_AGENT_CONFIG_UPDATE.into(),
+        source: SOURCE_MASTER.into(),
+        account: agent.account.to_string(),
+        time: now,
+        region: agent.region.to_string(),
+        resources: vec![],
+        detail: serde_json::to_value(ConfigUpdateDetail {
+            agent_id: agent.id.to_string(),
+            config_version: agent.config_version,
+            config: agent.config.clone(),
+        })
+        .expect("serializable"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ports::{MockAgentStore, MockConfigPusher};
+    use serde_json::json;
+
+    fn env(dt: &str, detail: serde_json::Value) -> Envelope {
+        Envelope {
+            version: "0".into(),
+            id: "1".into(),
+            detail_type: dt.into(),
+            source: SOURCE_AGENT.into(),
+            account: "111122223333".into(),
+            time: Utc::now(),
+            region: "eu-west-1".into(),
+            resources: vec![],
+            detail,
+        }
+    }
+
+    #[tokio::test]
+    async fn registration_creates_the_agent_and_pushes_nothing_when_in_sync() {
+        let mut store = MockAgentStore::new();
+        store.expect_get().returning(|_| Ok(None));
+        store.expect_put().times(1).returning(|_| Ok(()));
+        let mut pusher = MockConfigPusher::new();
+        pusher.expect_push().never();
+        let detail = json!({"name": "payments", "version": "0.1.0", "config_version": 1});
+        let a = handle_agent_event(
+            &store,
+            &pusher,
+            &env(DT_AGENT_REGISTERED, detail),
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(a.id.to_string(), "111122223333-eu-west-1");
+        assert_eq!((a.config_version, a.applied_config_version), (1, 1));
+        assert_eq!(a.name, "payments");
+    }
+
+    #[tokio::test]
+    async fn a_new_agent_that_never_had_a_push_gets_version_one_pushed() {
+        let mut store = MockAgentStore::new();
+        store.expect_get().returning(|_| Ok(None));
+        store.expect_put().returning(|_| Ok(()));
+        let mut pusher = MockConfigPusher::new();
+        pusher
+            .expect_push()
+            .withf(|a| a.config_version == 1)
+            .times(1)
+            .returning(|_| Ok(()));
+        let a = handle_agent_event(
+            &store,
+            &pusher,
+            &env(DT_AGENT_REGISTERED, json!({"version": "0.1.0"})),
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+        assert_eq!((a.config_version, a.applied_config_version), (1, 0));
+    }
+
+    #[tokio::test]
+    async fn a_heartbeat_behind_the_desired_config_triggers_a_push() {
+        let now = Utc::now();
+        let mut agent = handle_agent_event(
+            &{
+                let mut s = MockAgentStore::new();
+                s.expect_get().returning(|_| Ok(None));
+                s.expect_put().returning(|_| Ok(()));
+                s
+            },
+            &MockConfigPusher::new(),
+            &env(
+                DT_AGENT_REGISTERED,
+                json!({"version": "0.1.0", "config_version": 1}),
+            ),
+            now,
+        )
+        .await
+        .unwrap();
+        agent.config_version = 3;
+        let mut store = MockAgentStore::new();
+        let stored = agent.clone();
+        store
+            .expect_get()
+            .returning(move |_| Ok(Some(stored.clone())));
+        store.expect_put().returning(|_| Ok(()));
+        let mut pusher = MockConfigPusher::new();
+        pusher
+            .expect_push()
+            .withf(|a| a.config_version == 3)
+            .times(1)
+            .returning(|_| Ok(()));
+        let a = handle_agent_event(
+            &store,
+            &pusher,
+            &env(
+                DT_AGENT_HEARTBEAT,
+                json!({"version": "0.1.0", "config_version": 2}),
+            ),
+            now,
+        )
+        .await
+        .unwrap();
+        assert_eq!(a.applied_config_version, 2);
+    }
+
+    #[tokio::test]
+    async fn config_applied_for_an_unknown_agent_is_malformed() {
+        let mut store = MockAgentStore::new();
+        store.expect_get().returning(|_| Ok(None));
+        let err = handle_agent_event(
+            &store,
+            &MockConfigPusher::new(),
+            &env(DT_AGENT_CONFIG_APPLIED, json!({"config_version": 1})),
+            Utc::now(),
+        )
+        .await
+        .unwrap_err();
+        assert!(!err.is_retryable());
+    }
+}

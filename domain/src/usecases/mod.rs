@@ -1,0 +1,7 @@
+//! The use cases, each a plain function or struct over the ports.
+
+pub mod agent;
+pub mod api;
+pub mod deployment;
+pub mod ingest;
+pub mod report;
