@@ -1,1 +1,15 @@
+//! Implementations of the domain ports.
+//!
+//! * [`memory`]: in-memory fakes of every port, for tests.
+//! * [`sqlite`]: the local store (events, agents, occurrence dedup, agent state).
+//! * [`files`]: log files as the log source (local mode).
+//! * [`bus`]: the in-process bus that routes envelopes as the master's rules would.
+//! * [`outbox`]: the mailer that writes each report as an `.eml` file.
+//! * [`conformance`]: one test suite per store port, run against every store.
 
+pub mod bus;
+pub mod conformance;
+pub mod files;
+pub mod memory;
+pub mod outbox;
+pub mod sqlite;

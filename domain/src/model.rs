@@ -530,7 +530,10 @@ impl AgentConfig {
             ));
         }
         for p in &self.log_group_prefixes {
-            validate_log_group_name("log_group_prefixes", p)?;
+            // An empty prefix is allowed: it means every log group.
+            if !p.is_empty() {
+                validate_log_group_name("log_group_prefixes", p)?;
+            }
         }
         for g in &self.log_groups {
             validate_log_group_name("log_groups", g)?;
@@ -621,6 +624,9 @@ pub struct Agent {
     pub config_version: u64,
     pub applied_config_version: u64,
     pub last_run: Option<LastRun>,
+    /// Counts writes, for optimistic concurrency between the API and UpdateDeployment.
+    #[serde(default)]
+    pub revision: u64,
 }
 
 impl Agent {

@@ -15,15 +15,20 @@ pub enum PortError {
     /// Bad data or configuration: retrying the same call will fail again.
     #[error("permanent failure: {0}")]
     Permanent(String),
+    /// A conditional write lost a race: re-read and apply the change again.
+    #[error("conflict: {0}")]
+    Conflict(String),
 }
 
 impl PortError {
     pub fn is_retryable(&self) -> bool {
-        matches!(self, PortError::Transient(_))
+        matches!(self, PortError::Transient(_) | PortError::Conflict(_))
     }
 }
 
 /// Result of recording an occurrence.
+// `Duplicate` is the rarer answer; boxing the common one would only add an allocation.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Recorded {
     /// The occurrence was new; the event as it now stands.
@@ -85,8 +90,38 @@ pub trait AgentStore: Send + Sync {
         after: Option<AgentId>,
         limit: usize,
     ) -> Result<Page<Agent, AgentId>, PortError>;
-    /// Inserts or replaces the agent.
+    /// Writes the agent if nobody else wrote it since it was read: the stored
+    /// `revision` (0 when absent) must equal `agent.revision`; the stored copy
+    /// gets `revision + 1`. Otherwise `PortError::Conflict`, and the caller
+    /// re-reads and applies its change again (see [`modify_agent`]).
     async fn put(&self, agent: &Agent) -> Result<(), PortError>;
+}
+
+/// Read-modify-write of one agent, retried on a lost race. `change` gets the
+/// stored agent (or `None`) and answers the agent to store, or `None` to
+/// store nothing. Answers what was stored.
+pub async fn modify_agent<E: From<PortError>>(
+    agents: &dyn AgentStore,
+    id: &AgentId,
+    mut change: impl FnMut(Option<Agent>) -> Result<Option<Agent>, E>,
+) -> Result<Option<Agent>, E> {
+    const ATTEMPTS: usize = 8;
+    for attempt in 1..=ATTEMPTS {
+        let Some(agent) = change(agents.get(id).await?)? else {
+            return Ok(None);
+        };
+        match agents.put(&agent).await {
+            Ok(()) => {
+                return Ok(Some(Agent {
+                    revision: agent.revision + 1,
+                    ..agent
+                }))
+            }
+            Err(PortError::Conflict(_)) if attempt < ATTEMPTS => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    unreachable!("the last attempt returns")
 }
 
 /// The agent's own persistent state, in its own account.
@@ -182,5 +217,75 @@ pub struct SystemClock;
 impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
         Utc::now()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn agent() -> Agent {
+        Agent {
+            id: "111122223333-eu-west-1".parse().unwrap(),
+            account: "111122223333".parse().unwrap(),
+            region: "eu-west-1".parse().unwrap(),
+            name: "a".into(),
+            status: AgentStatus::Active,
+            version: "0.1.0".into(),
+            registered_at: Utc::now(),
+            last_seen_at: None,
+            config: AgentConfig::default(),
+            config_version: 1,
+            applied_config_version: 1,
+            last_run: None,
+            revision: 4,
+        }
+    }
+
+    #[tokio::test]
+    async fn modify_agent_reapplies_the_change_after_a_conflict() {
+        let mut store = MockAgentStore::new();
+        let mut reads = 0;
+        store.expect_get().times(2).returning(move |_| {
+            reads += 1;
+            Ok(Some(Agent {
+                revision: 3 + reads,
+                ..agent()
+            }))
+        });
+        let mut puts = 0;
+        store.expect_put().times(2).returning(move |a| {
+            puts += 1;
+            if puts == 1 {
+                assert_eq!(a.revision, 4);
+                Err(PortError::Conflict("raced".into()))
+            } else {
+                assert_eq!(a.revision, 5);
+                Ok(())
+            }
+        });
+        let mut calls = 0;
+        let stored = modify_agent::<PortError>(&store, &agent().id, |a| {
+            calls += 1;
+            let mut a = a.unwrap();
+            a.name = "renamed".into();
+            Ok(Some(a))
+        })
+        .await
+        .unwrap()
+        .unwrap();
+        assert_eq!(calls, 2);
+        assert_eq!((stored.name.as_str(), stored.revision), ("renamed", 6));
+    }
+
+    #[tokio::test]
+    async fn modify_agent_stores_nothing_when_asked_not_to() {
+        let mut store = MockAgentStore::new();
+        store.expect_get().returning(|_| Ok(None));
+        store.expect_put().never();
+        let r = modify_agent::<PortError>(&store, &agent().id, |_| Ok(None))
+            .await
+            .unwrap();
+        assert_eq!(r, None);
     }
 }

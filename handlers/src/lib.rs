@@ -1,1 +1,6 @@
+//! Thin entry points over the domain use cases: the REST router, the
+//! master's envelope dispatch, and the local-mode wiring of `monitoring`.
 
+pub mod api;
+pub mod local;
+pub mod master;

@@ -3,7 +3,9 @@
 
 use crate::cursor::CursorCodec;
 use crate::model::*;
-use crate::ports::{AgentStore, Clock, ConfigPusher, EventStore, PortError, UpdateEventError};
+use crate::ports::{
+    modify_agent, AgentStore, Clock, ConfigPusher, EventStore, PortError, UpdateEventError,
+};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -374,21 +376,28 @@ impl Api {
     /// `config_version` and is pushed to the agent.
     pub async fn update_agent(&self, id: &str, body: &[u8]) -> Result<Agent, ApiError> {
         let update = parse_agent_update(body)?;
-        let mut agent = self.agent(id).await?;
-        if let Some(n) = update.name {
-            agent.name = n.trim().to_owned();
-        }
+        let not_found = || ApiError::NotFound(format!("no agent {id:?}"));
+        let aid: AgentId = id.parse().map_err(|_| not_found())?;
         let mut changed = false;
-        if let Some(p) = &update.config {
-            let config = agent.config.patched(p);
-            config.validate().map_err(|e| bad(e.to_string()))?;
-            if config != agent.config {
-                agent.config = config;
-                agent.config_version += 1;
-                changed = true;
+        let agent = modify_agent::<ApiError>(self.agents.as_ref(), &aid, |current| {
+            let mut agent = current.ok_or_else(not_found)?;
+            if let Some(n) = &update.name {
+                agent.name = n.trim().to_owned();
             }
-        }
-        self.agents.put(&agent).await?;
+            changed = false;
+            if let Some(p) = &update.config {
+                let config = agent.config.patched(p);
+                config.validate().map_err(|e| bad(e.to_string()))?;
+                if config != agent.config {
+                    agent.config = config;
+                    agent.config_version += 1;
+                    changed = true;
+                }
+            }
+            Ok(Some(agent))
+        })
+        .await?
+        .ok_or_else(not_found)?;
         if changed {
             if let Err(e) = self.pusher.push(&agent).await {
                 // Stored; the agent's next heartbeat triggers another push.

@@ -2,7 +2,7 @@
 
 use crate::envelope::*;
 use crate::model::*;
-use crate::ports::{AgentStore, ConfigPusher, PortError};
+use crate::ports::{modify_agent, AgentStore, ConfigPusher, PortError};
 use chrono::{DateTime, Utc};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -53,7 +53,6 @@ pub async fn handle_agent_event(
         .parse()
         .map_err(|e: InvalidValue| malformed(env, e.to_string()))?;
     let id = AgentId::new(account.clone(), region.clone());
-    let existing = agents.get(&id).await?;
     let new_agent = |config: AgentConfig, version: u64| Agent {
         id: id.clone(),
         account: account.clone(),
@@ -67,6 +66,7 @@ pub async fn handle_agent_event(
         config_version: version.max(1),
         applied_config_version: version.max(1),
         last_run: None,
+        revision: 0,
     };
     let agent = match env.detail_type.as_str() {
         DT_AGENT_REGISTERED | DT_AGENT_HEARTBEAT => {
@@ -76,45 +76,52 @@ pub async fn handle_agent_event(
                 c.validate().map_err(|e| malformed(env, e.to_string()))?;
             }
             let registering = env.detail_type == DT_AGENT_REGISTERED;
-            let mut a = match existing {
-                Some(a) => a,
-                // The agent's own config is adopted as version 1 of the desired one.
-                None => new_agent(d.config.clone().unwrap_or_default(), d.config_version),
-            };
-            if registering {
-                a.registered_at = if a.last_seen_at.is_none() {
-                    a.registered_at.min(now)
-                } else {
-                    now
+            modify_agent::<DeploymentError>(agents, &id, |existing| {
+                let mut a = match existing {
+                    Some(a) => a,
+                    // The agent's own config is adopted as version 1 of the desired one.
+                    None => new_agent(d.config.clone().unwrap_or_default(), d.config_version),
                 };
-                if a.status == AgentStatus::Removed {
-                    a.status = AgentStatus::Active;
+                if registering {
+                    a.registered_at = if a.last_seen_at.is_none() {
+                        a.registered_at.min(now)
+                    } else {
+                        now
+                    };
+                    if a.status == AgentStatus::Removed {
+                        a.status = AgentStatus::Active;
+                    }
                 }
-            }
-            if let Some(n) = d.name.filter(|n| !n.trim().is_empty()) {
-                a.name = crate::logtext::truncate(n.trim(), 128);
-            }
-            a.version = crate::logtext::truncate(&d.version, 64);
-            a.last_seen_at = Some(now);
-            a.applied_config_version = d.config_version.min(a.config_version);
-            if d.last_run.is_some() {
-                a.last_run = d.last_run;
-            }
-            a
+                if let Some(n) = d.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+                    a.name = crate::logtext::truncate(n, 128);
+                }
+                a.version = crate::logtext::truncate(&d.version, 64);
+                a.last_seen_at = Some(now);
+                a.applied_config_version = d.config_version.min(a.config_version);
+                if d.last_run.is_some() {
+                    a.last_run.clone_from(&d.last_run);
+                }
+                Ok::<_, DeploymentError>(Some(a))
+            })
+            .await?
         }
         DT_AGENT_CONFIG_APPLIED => {
             let d: ConfigAppliedDetail = serde_json::from_value(env.detail.clone())
                 .map_err(|e| malformed(env, e.to_string()))?;
-            let mut a = existing.ok_or_else(|| malformed(env, format!("unknown agent {id}")))?;
-            a.applied_config_version = a
-                .applied_config_version
-                .max(d.config_version.min(a.config_version));
-            a.last_seen_at = Some(now);
-            a
+            modify_agent::<DeploymentError>(agents, &id, |existing| {
+                let mut a =
+                    existing.ok_or_else(|| malformed(env, format!("unknown agent {id}")))?;
+                a.applied_config_version = a
+                    .applied_config_version
+                    .max(d.config_version.min(a.config_version));
+                a.last_seen_at = Some(now);
+                Ok(Some(a))
+            })
+            .await?
         }
         other => return Err(malformed(env, format!("not an agent message: {other}"))),
-    };
-    agents.put(&agent).await?;
+    }
+    .expect("the change always stores an agent");
     if agent.applied_config_version < agent.config_version {
         if let Err(e) = pusher.push(&agent).await {
             // The next heartbeat tries again; recording the heartbeat still counts.

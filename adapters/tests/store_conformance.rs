@@ -1,0 +1,220 @@
+//! Runs the store conformance suites against every local store, plus what
+//! only SQLite has: a real file shared by several connections (the server and
+//! `monitoring ingest`), reopening, per-agent state rows and batches.
+
+use adapters::conformance::{at, OccurrenceSpec};
+use adapters::memory::{MemoryAgentState, MemoryAgentStore, MemoryEventStore};
+use adapters::sqlite::{SqliteAgentState, SqliteStore};
+use domain::model::{AgentId, EventFilter};
+use domain::ports::{AgentState, AgentStateStore, EventStore, Recorded};
+use std::ops::Deref;
+use tempfile::TempDir;
+
+/// A store on a fresh file in its own temporary directory, removed on drop.
+struct SqliteOnDisk {
+    // Declared first so that the connection closes before the directory goes.
+    store: SqliteStore,
+    dir: TempDir,
+}
+
+impl Deref for SqliteOnDisk {
+    type Target = SqliteStore;
+    fn deref(&self) -> &SqliteStore {
+        &self.store
+    }
+}
+
+async fn sqlite_on_disk() -> SqliteOnDisk {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let store = SqliteStore::open(&dir.path().join("monitoring.db")).expect("open the store");
+    SqliteOnDisk { store, dir }
+}
+
+/// One agent's state in a store file, with the file kept alive.
+struct SqliteStateOnDisk {
+    state: SqliteAgentState,
+    _store: SqliteOnDisk,
+}
+
+impl Deref for SqliteStateOnDisk {
+    type Target = SqliteAgentState;
+    fn deref(&self) -> &SqliteAgentState {
+        &self.state
+    }
+}
+
+fn agent_id(s: &str) -> AgentId {
+    s.parse().expect("test agent id")
+}
+
+async fn sqlite_state_on_disk() -> SqliteStateOnDisk {
+    let store = sqlite_on_disk().await;
+    SqliteStateOnDisk {
+        state: store.agent_state(&agent_id("111122223333-eu-west-1")),
+        _store: store,
+    }
+}
+
+adapters::event_store_conformance!(memory_events, async { Box::new(MemoryEventStore::new()) });
+adapters::agent_store_conformance!(memory_agents, async { Box::new(MemoryAgentStore::new()) });
+adapters::agent_state_conformance!(memory_agent_state, async {
+    Box::new(MemoryAgentState::new())
+});
+
+adapters::event_store_conformance!(sqlite_events, sqlite_on_disk());
+adapters::agent_store_conformance!(sqlite_agents, sqlite_on_disk());
+adapters::agent_state_conformance!(sqlite_agent_state, sqlite_state_on_disk());
+
+adapters::event_store_conformance!(sqlite_in_memory_events, async {
+    Box::new(SqliteStore::open_in_memory().expect("in-memory store"))
+});
+
+#[tokio::test]
+async fn sqlite_connections_on_one_file_see_each_others_writes() {
+    let server = sqlite_on_disk().await;
+    let path = server.dir.path().join("monitoring.db");
+    let ingest = SqliteStore::open(&path).expect("second connection");
+    let t = at("2026-03-01T10:00:00Z");
+
+    let o1 = OccurrenceSpec::log("checkout", "w1", t).build();
+    assert!(matches!(
+        ingest.record(&o1, t).await.unwrap(),
+        Recorded::Applied(_)
+    ));
+    let seen = server
+        .get(&o1.event_id)
+        .await
+        .unwrap()
+        .expect("visible to the server");
+    assert_eq!(seen.count, 1);
+
+    // Dedup is in the file, not in a connection.
+    assert_eq!(server.record(&o1, t).await.unwrap(), Recorded::Duplicate);
+    let o2 = OccurrenceSpec::log("checkout", "w2", t).count(4).build();
+    server.record(&o2, t).await.unwrap();
+    let seen = ingest.get(&o1.event_id).await.unwrap().unwrap();
+    assert_eq!(seen.count, 5, "no connection caches rows");
+}
+
+#[tokio::test]
+async fn sqlite_concurrent_writers_on_one_file_lose_nothing() {
+    let first = sqlite_on_disk().await;
+    let path = first.dir.path().join("monitoring.db");
+    let second = SqliteStore::open(&path).expect("second connection");
+    let t = at("2026-03-01T10:00:00Z");
+    let writer = |store: SqliteStore, name: &'static str| {
+        tokio::spawn(async move {
+            for i in 0..50 {
+                let o = OccurrenceSpec::log("checkout", &format!("{name}-{i}"), t).build();
+                store.record(&o, t).await.expect("record under contention");
+            }
+        })
+    };
+    let a = writer(first.store.clone(), "a");
+    let b = writer(second, "b");
+    a.await.unwrap();
+    b.await.unwrap();
+    let id = OccurrenceSpec::log("checkout", "x", t).event_id();
+    assert_eq!(first.get(&id).await.unwrap().unwrap().count, 100);
+}
+
+#[tokio::test]
+async fn sqlite_data_survives_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("monitoring.db");
+    let t = at("2026-03-01T10:00:00Z");
+    let o = OccurrenceSpec::log("checkout", "w1", t).build();
+    let state = AgentState {
+        checkpoint: Some(t),
+        registered: true,
+        ..AgentState::default()
+    };
+    {
+        let store = SqliteStore::open(&path).unwrap();
+        store.record(&o, t).await.unwrap();
+        store
+            .agent_state(&agent_id("111122223333-eu-west-1"))
+            .save(&state)
+            .await
+            .unwrap();
+    }
+    let store = SqliteStore::open(&path).expect("reopen");
+    assert_eq!(store.get(&o.event_id).await.unwrap().unwrap().count, 1);
+    assert_eq!(store.record(&o, t).await.unwrap(), Recorded::Duplicate);
+    let loaded = store
+        .agent_state(&agent_id("111122223333-eu-west-1"))
+        .load()
+        .await
+        .unwrap();
+    assert_eq!(loaded, state);
+}
+
+#[tokio::test]
+async fn sqlite_agent_states_are_kept_per_agent() {
+    let store = sqlite_on_disk().await;
+    let a = store.agent_state(&agent_id("111122223333-eu-west-1"));
+    let b = store.agent_state(&agent_id("111122223333-us-east-1"));
+    let saved = AgentState {
+        config_version: 3,
+        ..AgentState::default()
+    };
+    a.save(&saved).await.unwrap();
+    assert_eq!(a.load().await.unwrap(), saved);
+    assert_eq!(b.load().await.unwrap(), AgentState::default());
+}
+
+#[tokio::test]
+async fn sqlite_batch_records_like_single_records() {
+    let batched = sqlite_on_disk().await;
+    let single = MemoryEventStore::new();
+    let t = at("2026-03-01T10:00:00Z");
+    let mut items = Vec::new();
+    for i in 0..30i64 {
+        let spec = OccurrenceSpec::log(
+            &format!("problem-{}", i % 7),
+            &format!("w{i}"),
+            t + chrono::Duration::seconds(i),
+        );
+        items.push(spec.count(i as u64 + 1).build());
+    }
+    // A redelivery inside the batch and one of an earlier item.
+    items.push(items[3].clone());
+    items.push(items[0].clone());
+
+    let got = batched.record_batch(&items, t).await.expect("batch");
+    let mut want = Vec::new();
+    for o in &items {
+        want.push(single.record(o, t).await.unwrap());
+    }
+    assert_eq!(got, want, "per-item answers of the batch");
+    assert_eq!(got.last(), Some(&Recorded::Duplicate));
+
+    let from_batch = batched
+        .list(&EventFilter::default(), None, 100)
+        .await
+        .expect("listing the batch store");
+    let from_single = single
+        .list(&EventFilter::default(), None, 100)
+        .await
+        .expect("listing the memory store");
+    assert_eq!(from_batch, from_single);
+    assert_eq!(
+        batched.day_activity(t.date_naive()).await.unwrap(),
+        single.day_activity(t.date_naive()).await.unwrap()
+    );
+}
+
+#[tokio::test]
+async fn sqlite_refuses_a_file_from_a_newer_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("monitoring.db");
+    drop(SqliteStore::open(&path).unwrap());
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.pragma_update(None, "user_version", 99).unwrap();
+    }
+    let err = SqliteStore::open(&path)
+        .err()
+        .expect("a newer schema is refused");
+    assert!(err.to_string().contains("schema version 99"), "{err}");
+}

@@ -1,0 +1,603 @@
+//! The REST router through `lambda_http` requests in the API Gateway REST v1
+//! shape, as the `api` Lambda receives them, over the memory stores.
+
+use adapters::memory::{FixedClock, MemoryAgentStore, MemoryEventStore, MemoryPusher};
+use chrono::{DateTime, Duration, Utc};
+use domain::cursor::CursorCodec;
+use domain::envelope::Envelope;
+use domain::ports::AgentStore;
+use domain::usecases::api::Api;
+use domain::usecases::ingest::ingest;
+use handlers::api::{handle, Route};
+use lambda_http::Body;
+use serde_json::{json, Value};
+use std::collections::HashSet;
+use std::sync::Arc;
+
+struct Fixture {
+    api: Api,
+    events: Arc<MemoryEventStore>,
+    agents: Arc<MemoryAgentStore>,
+    pusher: Arc<MemoryPusher>,
+}
+
+fn now() -> DateTime<Utc> {
+    "2026-11-25T12:00:00Z".parse().unwrap()
+}
+
+fn fixture() -> Fixture {
+    let events = Arc::new(MemoryEventStore::new());
+    let agents = Arc::new(MemoryAgentStore::new());
+    let pusher = Arc::new(MemoryPusher::new());
+    let api = Api {
+        events: events.clone(),
+        agents: agents.clone(),
+        pusher: pusher.clone(),
+        clock: Arc::new(FixedClock::new(now())),
+        cursors: CursorCodec::new(b"test-key".to_vec()),
+    };
+    Fixture {
+        api,
+        events,
+        agents,
+        pusher,
+    }
+}
+
+/// A REST v1 proxy event, as API Gateway sends it to the Lambda.
+fn rest_v1(
+    method: &str,
+    route: &str,
+    path: &str,
+    query: &[(&str, &str)],
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> lambda_http::Request {
+    let mut path_params = serde_json::Map::new();
+    let (tmpl_parts, path_parts): (Vec<&str>, Vec<&str>) =
+        (route.split('/').collect(), path.split('/').collect());
+    for (t, p) in tmpl_parts.iter().zip(&path_parts) {
+        if let Some(name) = t.strip_prefix('{').and_then(|t| t.strip_suffix('}')) {
+            path_params.insert(name.into(), json!(p));
+        }
+    }
+    let mut single = serde_json::Map::new();
+    let mut multi = serde_json::Map::new();
+    for (k, v) in query {
+        single.insert((*k).into(), json!(v));
+        multi
+            .entry(k.to_string())
+            .or_insert_with(|| json!([]))
+            .as_array_mut()
+            .unwrap()
+            .push(json!(v));
+    }
+    let mut hdrs = serde_json::Map::new();
+    hdrs.insert(
+        "Host".into(),
+        json!("abc123.execute-api.eu-west-1.amazonaws.com"),
+    );
+    for (k, v) in headers {
+        hdrs.insert((*k).into(), json!(v));
+    }
+    let event = json!({
+        "resource": route,
+        "path": path,
+        "httpMethod": method,
+        "headers": hdrs,
+        "multiValueHeaders": {},
+        "queryStringParameters": if query.is_empty() { Value::Null } else { Value::Object(single) },
+        "multiValueQueryStringParameters": if query.is_empty() { Value::Null } else { Value::Object(multi) },
+        "pathParameters": if path_params.is_empty() { Value::Null } else { Value::Object(path_params) },
+        "stageVariables": null,
+        "requestContext": {
+            "accountId": "111122223333", "resourceId": "r1", "stage": "prod", "requestId": "req-1",
+            "identity": { "sourceIp": "127.0.0.1", "userAgent": "test" },
+            "resourcePath": route, "httpMethod": method, "apiId": "abc123", "path": format!("/prod{path}"),
+            "protocol": "HTTP/1.1", "requestTimeEpoch": 1764072000000u64
+        },
+        "body": body,
+        "isBase64Encoded": false
+    });
+    lambda_http::request::from_str(&event.to_string()).expect("a valid REST v1 event")
+}
+
+async fn call(
+    f: &Fixture,
+    method: &str,
+    route: &str,
+    path: &str,
+    query: &[(&str, &str)],
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> (u16, Value) {
+    let resp = handle(&f.api, rest_v1(method, route, path, query, headers, body)).await;
+    let status = resp.status().as_u16();
+    assert_eq!(resp.headers()["content-type"], "application/json");
+    let body: Value = match resp.body() {
+        Body::Text(t) => serde_json::from_str(t).expect("JSON body"),
+        other => panic!("unexpected body {other:?}"),
+    };
+    if status >= 400 {
+        assert!(
+            body["error"]["code"].is_string() && body["error"]["message"].is_string(),
+            "{body}"
+        );
+    }
+    (status, body)
+}
+
+async fn get(f: &Fixture, route: &str, path: &str, query: &[(&str, &str)]) -> (u16, Value) {
+    call(f, "GET", route, path, query, &[], None).await
+}
+
+fn alarm(name: &str, state: &str, minute: u32) -> Envelope {
+    serde_json::from_value(json!({
+        "version": "0", "id": format!("{name}-{state}-{minute}"), "detail-type": "CloudWatch Alarm State Change",
+        "source": "aws.cloudwatch", "account": "111122223333", "time": format!("2026-11-25T10:{minute:02}:00Z"),
+        "region": "eu-west-1", "resources": [format!("arn:aws:cloudwatch:eu-west-1:111122223333:alarm:{name}")],
+        "detail": { "alarmName": name, "state": { "value": state, "timestamp": format!("2026-11-25T10:{minute:02}:00.000+0000") } }
+    }))
+    .unwrap()
+}
+
+/// `n` alarms, several sharing a `last_seen`, so pagination must break ties.
+async fn seed(f: &Fixture, n: u32) -> Vec<String> {
+    let mut ids = vec![];
+    for i in 0..n {
+        let rec = ingest(
+            f.events.as_ref(),
+            &alarm(&format!("alarm-{i}"), "ALARM", i % 4),
+            now(),
+        )
+        .await
+        .unwrap();
+        match rec {
+            domain::ports::Recorded::Applied(e) => ids.push(e.id.to_string()),
+            other => panic!("{other:?}"),
+        }
+    }
+    ids
+}
+
+async fn seed_agent(f: &Fixture) {
+    let env: Envelope = serde_json::from_value(json!({
+        "version": "0", "id": "r", "detail-type": "Agent Registered", "source": "monitoring.agent",
+        "account": "111122223333", "time": "2026-11-25T11:00:00Z", "region": "eu-west-1", "resources": [],
+        "detail": { "name": "payments-prod", "version": "0.1.0", "config_version": 1 }
+    }))
+    .unwrap();
+    domain::usecases::deployment::handle_agent_event(
+        f.agents.as_ref(),
+        f.pusher.as_ref(),
+        &env,
+        now() - Duration::minutes(1),
+    )
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn list_events_is_newest_first_and_filters() {
+    let f = fixture();
+    seed(&f, 6).await;
+    ingest(f.events.as_ref(), &alarm("alarm-0", "OK", 30), now())
+        .await
+        .unwrap();
+    let (s, body) = get(&f, "/events", "/events", &[]).await;
+    assert_eq!(s, 200);
+    let items = body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 6);
+    assert_eq!(body["next_cursor"], Value::Null);
+    let seen: Vec<&str> = items
+        .iter()
+        .map(|e| e["last_seen"].as_str().unwrap())
+        .collect();
+    assert!(seen.windows(2).all(|w| w[0] >= w[1]), "{seen:?}");
+    assert_eq!(items[0]["status"], "resolved");
+
+    let (_, open) = get(
+        &f,
+        "/events",
+        "/events",
+        &[("status", "open"), ("severity", "high,critical")],
+    )
+    .await;
+    assert_eq!(open["items"].as_array().unwrap().len(), 5);
+    let (_, none) = get(&f, "/events", "/events", &[("account", "999999999999")]).await;
+    assert!(none["items"].as_array().unwrap().is_empty());
+    let (_, early) = get(&f, "/events", "/events", &[("to", "2026-11-25T10:00:30Z")]).await;
+    assert_eq!(early["items"].as_array().unwrap().len(), 1);
+    let (_, by_region) = get(
+        &f,
+        "/events",
+        "/events",
+        &[("region", "eu-west-1"), ("source", "aws.cloudwatch")],
+    )
+    .await;
+    assert_eq!(by_region["items"].as_array().unwrap().len(), 6);
+}
+
+#[tokio::test]
+async fn bad_query_parameters_are_400() {
+    let f = fixture();
+    for q in [
+        ("severity", "urgent"),
+        ("status", "closed"),
+        ("limit", "0"),
+        ("limit", "201"),
+        ("limit", "ten"),
+        ("from", "yesterday"),
+        ("to", "2026-13-01T00:00:00Z"),
+        ("account", "abc"),
+        ("region", "EU WEST"),
+        ("cursor", "not-a-cursor"),
+        ("colour", "blue"),
+    ] {
+        let (s, body) = get(&f, "/events", "/events", &[q]).await;
+        assert_eq!(s, 400, "{q:?}: {body}");
+        assert_eq!(body["error"]["code"], "bad_request");
+    }
+    let (s, _) = get(&f, "/agents", "/agents", &[("limit", "500")]).await;
+    assert_eq!(s, 400);
+}
+
+#[tokio::test]
+async fn forged_and_foreign_cursors_are_400() {
+    let f = fixture();
+    seed(&f, 5).await;
+    let (_, page) = get(&f, "/events", "/events", &[("limit", "2")]).await;
+    let cursor = page["next_cursor"].as_str().unwrap().to_owned();
+    // Flip one character of the payload.
+    let mut forged = cursor.clone().into_bytes();
+    forged[5] = if forged[5] == b'A' { b'B' } else { b'A' };
+    let forged = String::from_utf8(forged).unwrap();
+    let (s, _) = get(
+        &f,
+        "/events",
+        "/events",
+        &[("limit", "2"), ("cursor", &forged)],
+    )
+    .await;
+    assert_eq!(s, 400);
+    // A cursor of one filter is not valid for another.
+    let (s, _) = get(
+        &f,
+        "/events",
+        "/events",
+        &[("limit", "2"), ("status", "open"), ("cursor", &cursor)],
+    )
+    .await;
+    assert_eq!(s, 400);
+    let (s, _) = get(&f, "/agents", "/agents", &[("cursor", &cursor)]).await;
+    assert_eq!(s, 400);
+    let (s, _) = get(
+        &f,
+        "/events",
+        "/events",
+        &[("limit", "2"), ("cursor", &cursor)],
+    )
+    .await;
+    assert_eq!(s, 200);
+}
+
+#[tokio::test]
+async fn pagination_returns_every_event_exactly_once() {
+    let f = fixture();
+    let ids: HashSet<String> = seed(&f, 25).await.into_iter().collect();
+    for limit in ["1", "3", "7", "25", "200"] {
+        let mut seen = vec![];
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut q = vec![("limit", limit)];
+            if let Some(c) = &cursor {
+                q.push(("cursor", c.as_str()));
+            }
+            let (s, page) = get(&f, "/events", "/events", &q).await;
+            assert_eq!(s, 200);
+            for e in page["items"].as_array().unwrap() {
+                seen.push(e["id"].as_str().unwrap().to_owned());
+            }
+            match page["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_owned()),
+                None => break,
+            }
+        }
+        assert_eq!(seen.len(), 25, "limit {limit}");
+        assert_eq!(
+            seen.iter().cloned().collect::<HashSet<_>>(),
+            ids,
+            "limit {limit}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn get_event_answers_the_event_or_404() {
+    let f = fixture();
+    let ids = seed(&f, 1).await;
+    let path = format!("/events/{}", ids[0]);
+    let (s, e) = get(&f, "/events/{eventId}", &path, &[]).await;
+    assert_eq!(s, 200);
+    assert_eq!(e["id"], ids[0].as_str());
+    assert_eq!(e["detail_type"], "CloudWatch Alarm State Change");
+    for key in [
+        "account",
+        "region",
+        "source",
+        "severity",
+        "status",
+        "title",
+        "count",
+        "first_seen",
+        "last_seen",
+        "resources",
+        "detail",
+        "note",
+        "assignee",
+        "updated_at",
+        "version",
+    ] {
+        assert!(e.get(key).is_some(), "missing {key}");
+    }
+    for unknown in ["00000000000000000000000000000000", "not-an-id"] {
+        let (s, body) = get(&f, "/events/{eventId}", &format!("/events/{unknown}"), &[]).await;
+        assert_eq!(s, 404);
+        assert_eq!(body["error"]["code"], "not_found");
+    }
+}
+
+#[tokio::test]
+async fn put_event_triages_with_if_match() {
+    let f = fixture();
+    let ids = seed(&f, 1).await;
+    let path = format!("/events/{}", ids[0]);
+    let put = |headers: Vec<(&'static str, &'static str)>, body: &'static str| {
+        let path = path.clone();
+        let f = &f;
+        async move {
+            call(
+                f,
+                "PUT",
+                "/events/{eventId}",
+                &path,
+                &[],
+                &headers,
+                Some(body),
+            )
+            .await
+        }
+    };
+    let (s, e) = put(
+        vec![("If-Match", "\"1\"")],
+        r#"{"status":"acknowledged","assignee":"alice"}"#,
+    )
+    .await;
+    assert_eq!(s, 200, "{e}");
+    assert_eq!(
+        (
+            e["status"].as_str(),
+            e["assignee"].as_str(),
+            e["version"].as_u64()
+        ),
+        (Some("acknowledged"), Some("alice"), Some(2))
+    );
+    let (s, e) = put(vec![("If-Match", "\"1\"")], r#"{"status":"resolved"}"#).await;
+    assert_eq!(s, 412, "{e}");
+    assert_eq!(e["error"]["code"], "precondition_failed");
+    let (s, _) = put(vec![("If-Match", "one")], r#"{"status":"resolved"}"#).await;
+    assert_eq!(s, 400);
+    let (s, e) = put(vec![], r#"{"note":"fixed in 1.2","status":"resolved"}"#).await;
+    assert_eq!(s, 200);
+    assert_eq!(e["version"], 3);
+    for bad in [
+        "",
+        "{}",
+        "[]",
+        "not json",
+        r#"{"status":"closed"}"#,
+        r#"{"status":1}"#,
+        r#"{"owner":"bob"}"#,
+        r#"{"note":7}"#,
+    ] {
+        let (s, body) = put(vec![], bad).await;
+        assert_eq!(s, 400, "{bad}: {body}");
+    }
+    let (s, _) = call(
+        &f,
+        "PUT",
+        "/events/{eventId}",
+        "/events/00000000000000000000000000000000",
+        &[],
+        &[],
+        Some(r#"{"status":"resolved"}"#),
+    )
+    .await;
+    assert_eq!(s, 404);
+    // A stored change shows on the next GET.
+    let (_, e) = get(&f, "/events/{eventId}", &path, &[]).await;
+    assert_eq!(e["note"], "fixed in 1.2");
+}
+
+#[tokio::test]
+async fn agents_list_get_update_and_push() {
+    let f = fixture();
+    seed_agent(&f).await;
+    let (s, list) = get(&f, "/agents", "/agents", &[]).await;
+    assert_eq!(s, 200);
+    assert_eq!(list["items"][0]["id"], "111122223333-eu-west-1");
+    assert_eq!(list["items"][0]["status"], "active");
+    let path = "/agents/111122223333-eu-west-1";
+    let (s, a) = get(&f, "/agents/{agentId}", path, &[]).await;
+    assert_eq!(s, 200);
+    assert_eq!(
+        (a["name"].as_str(), a["config_version"].as_u64()),
+        (Some("payments-prod"), Some(1))
+    );
+    for unknown in ["/agents/999999999999-eu-west-1", "/agents/nonsense"] {
+        assert_eq!(get(&f, "/agents/{agentId}", unknown, &[]).await.0, 404);
+    }
+    let (s, _) = call(
+        &f,
+        "PUT",
+        "/agents/{agentId}",
+        "/agents/999999999999-eu-west-1",
+        &[],
+        &[],
+        Some(r#"{"name":"x"}"#),
+    )
+    .await;
+    assert_eq!(s, 404);
+
+    let body = r#"{"config":{"schedule_minutes":10,"log_group_prefixes":["/aws/lambda/orders-"],"rules":[{"pattern":"(?i)declined","severity":"medium"}]}}"#;
+    let (s, a) = call(&f, "PUT", "/agents/{agentId}", path, &[], &[], Some(body)).await;
+    assert_eq!(s, 200, "{a}");
+    assert_eq!(a["config_version"], 2);
+    assert_eq!(a["config"]["schedule_minutes"], 10);
+    assert_eq!(a["config"]["rules"][0]["severity"], "medium");
+    let pushed = f.pusher.pushed();
+    assert_eq!(pushed.last().unwrap().config_version, 2);
+    assert_eq!(
+        f.agents
+            .get(&"111122223333-eu-west-1".parse().unwrap())
+            .await
+            .unwrap()
+            .unwrap()
+            .config_version,
+        2
+    );
+    // Renaming alone does not bump the config version nor push.
+    let pushes = pushed.len();
+    let (s, a) = call(
+        &f,
+        "PUT",
+        "/agents/{agentId}",
+        path,
+        &[],
+        &[],
+        Some(r#"{"name":"payments"}"#),
+    )
+    .await;
+    assert_eq!((s, a["config_version"].as_u64()), (200, Some(2)));
+    assert_eq!(f.pusher.pushed().len(), pushes);
+
+    for bad in [
+        r#"{"config":{"schedule_minutes":0}}"#,
+        r#"{"config":{"schedule_minutes":100000}}"#,
+        r#"{"config":{"rules":[{"pattern":"(","severity":"high"}]}}"#,
+        r#"{"config":{"rules":[{"pattern":"x","severity":"urgent"}]}}"#,
+        r#"{"config":{"exclude_patterns":["["]}}"#,
+        r#"{"config":{"log_group_prefixes":["bad prefix!"]}}"#,
+        r#"{"config":{"unknown":1}}"#,
+        r#"{}"#,
+        r#"{"name":""}"#,
+        "nope",
+    ] {
+        let (s, body) = call(&f, "PUT", "/agents/{agentId}", path, &[], &[], Some(bad)).await;
+        assert_eq!(s, 400, "{bad}: {body}");
+    }
+}
+
+#[tokio::test]
+async fn agents_paginate_exactly_once_and_go_stale() {
+    let f = fixture();
+    for i in 0..7 {
+        let env: Envelope = serde_json::from_value(json!({
+            "version": "0", "id": "r", "detail-type": "Agent Heartbeat", "source": "monitoring.agent",
+            "account": format!("11112222333{i}"), "time": "2026-11-25T11:00:00Z", "region": "eu-west-1", "resources": [],
+            "detail": { "version": "0.1.0", "config_version": 1 }
+        }))
+        .unwrap();
+        // Heartbeats 30 minutes old: three 5-minute periods have passed.
+        domain::usecases::deployment::handle_agent_event(
+            f.agents.as_ref(),
+            f.pusher.as_ref(),
+            &env,
+            now() - Duration::minutes(30),
+        )
+        .await
+        .unwrap();
+    }
+    let mut seen = vec![];
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut q = vec![("limit", "3")];
+        if let Some(c) = &cursor {
+            q.push(("cursor", c));
+        }
+        let (s, page) = get(&f, "/agents", "/agents", &q).await;
+        assert_eq!(s, 200);
+        for a in page["items"].as_array().unwrap() {
+            assert_eq!(a["status"], "stale");
+            seen.push(a["id"].as_str().unwrap().to_owned());
+        }
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 7);
+    assert_eq!(seen.iter().collect::<HashSet<_>>().len(), 7);
+}
+
+#[tokio::test]
+async fn unknown_routes_are_404_and_wrong_methods_405() {
+    let f = fixture();
+    assert_eq!(get(&f, "/nope", "/nope", &[]).await.0, 404);
+    assert_eq!(get(&f, "/events/a/b", "/events/a/b", &[]).await.0, 404);
+    let (s, _) = call(&f, "POST", "/events", "/events", &[], &[], Some("{}")).await;
+    assert_eq!(s, 405);
+    let (s, _) = call(
+        &f,
+        "DELETE",
+        "/agents/{agentId}",
+        "/agents/111122223333-eu-west-1",
+        &[],
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(s, 405);
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_refused() {
+    let f = fixture();
+    let ids = seed(&f, 1).await;
+    let big = format!(r#"{{"note":"{}"}}"#, "x".repeat(handlers::api::MAX_BODY));
+    let (s, _) = call(
+        &f,
+        "PUT",
+        "/events/{eventId}",
+        &format!("/events/{}", ids[0]),
+        &[],
+        &[],
+        Some(&big),
+    )
+    .await;
+    assert_eq!(s, 413);
+    let long_note = format!(r#"{{"note":"{}"}}"#, "x".repeat(5000));
+    let (s, _) = call(
+        &f,
+        "PUT",
+        "/events/{eventId}",
+        &format!("/events/{}", ids[0]),
+        &[],
+        &[],
+        Some(&long_note),
+    )
+    .await;
+    assert_eq!(s, 400);
+}
+
+#[test]
+fn every_route_resolves_to_itself() {
+    for route in Route::ALL {
+        let (method, template) = route.method_and_path();
+        let path = template
+            .replace("{eventId}", "0123456789abcdef0123456789abcdef")
+            .replace("{agentId}", "111122223333-eu-west-1");
+        let (resolved, _) = handlers::api::resolve(&method.parse().unwrap(), &path).unwrap();
+        assert_eq!(resolved, route);
+    }
+}

@@ -1,0 +1,446 @@
+//! End-to-end: the real `monitoring` binary on temporary folders, driven as
+//! a user would: log files in, REST API and CLI out.
+
+use serde_json::{json, Value};
+use std::io::Write;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn monitoring_bin() -> PathBuf {
+    // Built by `cargo test --workspace` for the handlers package's own tests.
+    assert_cmd::cargo::cargo_bin("monitoring")
+}
+
+fn samples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../samples/envelopes")
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    fn start(data: &Path, logs: &Path) -> Server {
+        let port = free_port();
+        let child = Command::new(monitoring_bin())
+            .args([
+                "local",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--interval",
+                "300ms",
+            ])
+            .arg("--data-dir")
+            .arg(data)
+            .arg("--logs")
+            .arg(logs)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("monitoring starts");
+        let s = Server {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+        };
+        s.wait_until("the API answers", || s.get("/events").0 == 200);
+        s
+    }
+
+    fn agent() -> ureq::Agent {
+        ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(10)))
+            .build()
+            .into()
+    }
+
+    fn answer(r: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> (u16, Value) {
+        match r {
+            Ok(mut resp) => {
+                let status = resp.status().as_u16();
+                let text = resp.body_mut().read_to_string().unwrap_or_default();
+                (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+            }
+            Err(_) => (0, Value::Null),
+        }
+    }
+
+    fn get(&self, path: &str) -> (u16, Value) {
+        Self::answer(Self::agent().get(format!("{}{path}", self.base)).call())
+    }
+
+    fn put(&self, path: &str, if_match: Option<&str>, body: &Value) -> (u16, Value) {
+        let mut req = Self::agent()
+            .put(format!("{}{path}", self.base))
+            .header("content-type", "application/json");
+        if let Some(v) = if_match {
+            req = req.header("if-match", v);
+        }
+        Self::answer(req.send(body.to_string()))
+    }
+
+    fn wait_until(&self, what: &str, mut ok: impl FnMut() -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("timed out waiting until {what}");
+    }
+
+    /// SIGTERM, then the exit status: it must finish its step and exit 0.
+    fn stop(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        assert!(Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success());
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "monitoring did not stop on SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn append(path: &Path, text: &str) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .unwrap();
+    f.write_all(text.as_bytes()).unwrap();
+}
+
+/// The log-error events, keyed by title.
+fn log_events(s: &Server) -> Vec<Value> {
+    let (status, body) = s.get("/events?source=monitoring.agent.logs&limit=200");
+    assert_eq!(status, 200, "{body}");
+    body["items"].as_array().unwrap().clone()
+}
+
+fn by_title<'a>(events: &'a [Value], needle: &str) -> Option<&'a Value> {
+    events
+        .iter()
+        .find(|e| e["title"].as_str().unwrap_or("").contains(needle))
+}
+
+fn count_of(events: &[Value], needle: &str) -> u64 {
+    by_title(events, needle).map_or(0, |e| e["count"].as_u64().unwrap())
+}
+
+const ORDERS_LOG: &str = "\
+2026-11-25 10:00:00,001 INFO orders started
+2026-11-25 10:00:01,002 ERROR payment gateway timeout for order 1001 after 3000 ms
+2026-11-25 10:00:02,003 ERROR payment gateway timeout for order 1002 after 3100 ms
+2026-11-25 10:00:03,004 ERROR handler failed for order 1003
+Traceback (most recent call last):
+  File \"/var/task/app.py\", line 42, in handler
+    qty = event['qty']
+KeyError: 'qty'
+2026-11-25 10:00:04,005 WARN slow query took 2200 ms
+2026-11-25 10:00:05,006 INFO done
+";
+
+#[test]
+fn local_mode_groups_counts_restarts_triages_and_pushes_config() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (data, logs) = (tmp.path().join("data"), tmp.path().join("logs"));
+    let orders = logs.join("orders/app.log");
+    let payments = logs.join("payments/worker.jsonl");
+    append(&orders, ORDERS_LOG);
+    append(&payments, "{\"level\":\"error\",\"msg\":\"card declined\",\"order\":1}\n{\"level\":\"info\",\"msg\":\"ok\"}\n{\"level\":\"fatal\",\"msg\":\"ledger unreachable\"}\n");
+
+    let server = Server::start(&data, &logs);
+
+    // The grouped events appear with the right counts and severities.
+    server.wait_until("the grouped events appear", || {
+        let ev = log_events(&server);
+        count_of(&ev, "payment gateway timeout") == 2
+            && count_of(&ev, "KeyError") == 1
+            && count_of(&ev, "ledger unreachable") == 1
+    });
+    let ev = log_events(&server);
+    let timeout = by_title(&ev, "payment gateway timeout").unwrap();
+    assert_eq!(timeout["severity"], "high");
+    assert_eq!(timeout["log_group"], "orders/app.log");
+    assert_eq!(timeout["account"], "000000000000");
+    assert_eq!(timeout["region"], "local");
+    assert_eq!(timeout["status"], "open");
+    assert_eq!(by_title(&ev, "slow query").unwrap()["severity"], "low");
+    assert_eq!(
+        by_title(&ev, "ledger unreachable").unwrap()["severity"],
+        "critical"
+    );
+    assert_eq!(by_title(&ev, "card declined").unwrap()["severity"], "high");
+    assert!(by_title(&ev, "KeyError").unwrap()["sample"]
+        .as_str()
+        .unwrap()
+        .contains("Traceback"));
+    assert!(
+        by_title(&ev, "orders started").is_none(),
+        "INFO lines are never events"
+    );
+    assert_eq!(ev.len(), 5, "{ev:#?}");
+
+    // Appended lines make the counts grow.
+    append(&orders, "2026-11-25 10:01:00,000 ERROR payment gateway timeout for order 2001 after 2900 ms\n2026-11-25 10:01:01,000 INFO tick\n");
+    server.wait_until("the count grows", || {
+        count_of(&log_events(&server), "payment gateway timeout") == 3
+    });
+
+    // A restart resumes from the checkpoints: no duplicates.
+    assert!(server.stop().success(), "SIGTERM exits 0");
+    let server = Server::start(&data, &logs);
+    append(&orders, "2026-11-25 10:02:00,000 ERROR payment gateway timeout for order 3001 after 2800 ms\n2026-11-25 10:02:01,000 INFO tick\n");
+    server.wait_until("the new line is counted", || {
+        count_of(&log_events(&server), "payment gateway timeout") == 4
+    });
+    std::thread::sleep(Duration::from_millis(1000));
+    let ev = log_events(&server);
+    assert_eq!(count_of(&ev, "payment gateway timeout"), 4);
+    assert_eq!(count_of(&ev, "KeyError"), 1);
+    assert_eq!(ev.len(), 5);
+
+    // Triage with PUT and If-Match; a stale version gets 412.
+    let id = by_title(&ev, "KeyError").unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let version = by_title(&ev, "KeyError").unwrap()["version"]
+        .as_u64()
+        .unwrap();
+    let (status, updated) = server.put(
+        &format!("/events/{id}"),
+        Some(&format!("\"{version}\"")),
+        &json!({"status": "acknowledged", "assignee": "alice", "note": "looking"}),
+    );
+    assert_eq!(status, 200, "{updated}");
+    assert_eq!(updated["status"], "acknowledged");
+    assert_eq!(updated["assignee"], "alice");
+    assert_eq!(updated["version"], version + 1);
+    let (status, err) = server.put(
+        &format!("/events/{id}"),
+        Some(&format!("\"{version}\"")),
+        &json!({"status": "resolved"}),
+    );
+    assert_eq!(status, 412);
+    assert_eq!(err["error"]["code"], "precondition_failed");
+    assert_eq!(
+        server.get(&format!("/events/{id}")).1["status"],
+        "acknowledged"
+    );
+
+    // The local agent registered; a config change is pushed and applied.
+    let agent_id = "000000000000-local";
+    server.wait_until("the agent has registered and is in sync", || {
+        let (s, a) = server.get(&format!("/agents/{agent_id}"));
+        s == 200 && a["applied_config_version"] == a["config_version"]
+    });
+    let (_, before) = server.get(&format!("/agents/{agent_id}"));
+    let (status, after) = server.put(
+        &format!("/agents/{agent_id}"),
+        None,
+        &json!({"name": "laptop", "config": {"exclude_patterns": ["card declined"]}}),
+    );
+    assert_eq!(status, 200, "{after}");
+    let wanted = before["config_version"].as_u64().unwrap() + 1;
+    assert_eq!(after["config_version"], wanted);
+    assert_eq!(after["name"], "laptop");
+    server.wait_until("applied_config_version catches up", || {
+        server.get(&format!("/agents/{agent_id}")).1["applied_config_version"] == wanted
+    });
+    let (_, agent) = server.get("/agents");
+    assert_eq!(agent["items"][0]["id"], agent_id);
+    assert_eq!(agent["items"][0]["status"], "active");
+    assert!(agent["items"][0]["last_run"]["window_end"].is_string());
+
+    // The pushed exclusion now applies: new "card declined" lines are not counted.
+    append(&payments, "{\"level\":\"error\",\"msg\":\"card declined\",\"order\":2}\n{\"level\":\"fatal\",\"msg\":\"ledger unreachable\"}\n");
+    server.wait_until("the fatal line is counted", || {
+        count_of(&log_events(&server), "ledger unreachable") == 2
+    });
+    assert_eq!(count_of(&log_events(&server), "card declined"), 1);
+
+    // `monitoring ingest` works while the server runs on the same data dir.
+    let out = Command::new(monitoring_bin())
+        .arg("ingest")
+        .arg("--data-dir")
+        .arg(&data)
+        .arg(samples().join("guardduty-finding.json"))
+        .arg(samples().join("alarm-alarm.json"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (_, gd) = server.get("/events?source=aws.guardduty");
+    assert_eq!(gd["items"][0]["severity"], "high");
+    assert_eq!(gd["items"][0]["account"], "111122223333");
+    let (_, alarm) = server.get("/events?source=aws.cloudwatch");
+    assert_eq!(alarm["items"][0]["status"], "open");
+
+    assert!(server.stop().success());
+}
+
+fn run_cli(args: &[&str], data: &Path, files: &[PathBuf]) -> std::process::Output {
+    Command::new(monitoring_bin())
+        .args(args)
+        .arg("--data-dir")
+        .arg(data)
+        .args(files)
+        .output()
+        .unwrap()
+}
+
+fn event_list(data: &Path, query: &str) -> Vec<Value> {
+    // The CLI has no list command: read through a short-lived server.
+    let logs = data.parent().unwrap().join("empty-logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    let server = Server::start(data, &logs);
+    let (status, body) = server.get(&format!("/events?{query}"));
+    assert_eq!(status, 200);
+    let items = body["items"].as_array().unwrap().clone();
+    assert!(server.stop().success());
+    items
+}
+
+#[test]
+fn ingest_stores_aws_events_idempotently_and_names_bad_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let s = samples();
+    let all = [
+        s.join("guardduty-finding.json"),
+        s.join("health-issue.json"),
+        s.join("alarm-alarm.json"),
+        s.join("alarm-ok.json"),
+    ];
+    let out = run_cli(&["ingest"], &data, &all);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Delivering everything again changes nothing.
+    let again = run_cli(&["ingest"], &data, &all);
+    assert!(again.status.success());
+    assert!(String::from_utf8_lossy(&again.stdout).contains("0 stored"));
+
+    // A bad file is named, the good one beside it is still stored, exit non-zero.
+    let bad = s.join("malformed.json");
+    let extra = tmp.path().join("second-finding.json");
+    let mut finding: Value =
+        serde_json::from_str(&std::fs::read_to_string(s.join("guardduty-finding.json")).unwrap())
+            .unwrap();
+    finding["detail"]["id"] = json!("another-finding");
+    finding["detail"]["severity"] = json!(9.5);
+    std::fs::write(&extra, finding.to_string()).unwrap();
+    let out = run_cli(&["ingest"], &data, &[bad.clone(), extra]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("malformed.json"), "{stderr}");
+
+    let events = event_list(&data, "limit=200");
+    let of = |source: &str| {
+        events
+            .iter()
+            .filter(|e| e["source"] == source)
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    let gd = of("aws.guardduty");
+    assert_eq!(gd.len(), 2);
+    assert!(gd.iter().any(|e| e["severity"] == "critical"));
+    let health = of("aws.health");
+    assert_eq!(health.len(), 2);
+    assert!(
+        health.iter().any(|e| e["severity"] == "high")
+            && health.iter().any(|e| e["severity"] == "medium")
+    );
+    // The alarm went to ALARM then OK: one event, resolved, counted twice.
+    let alarm = of("aws.cloudwatch");
+    assert_eq!(alarm.len(), 1);
+    assert_eq!(alarm[0]["status"], "resolved");
+    assert_eq!(alarm[0]["count"], 2);
+    assert_eq!(
+        alarm[0]["resources"][0],
+        "arn:aws:cloudwatch:us-east-1:111122223333:alarm:orders-api-5xx"
+    );
+
+    // The report of that day lists them and names the day.
+    let out = Command::new(monitoring_bin())
+        .args(["report", "--date", "2026-11-25", "--data-dir"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let path = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    assert!(path.ends_with("outbox/report-2026-11-25.eml"), "{path}");
+    let eml = std::fs::read_to_string(&path).unwrap();
+    assert!(eml.contains("Subject:") && eml.contains("2026-11-25"));
+    assert!(eml.contains("multipart/alternative"));
+    assert!(eml.contains("text/plain") && eml.contains("text/html"));
+
+    // An empty day is a valid report too, and a second run replaces the file.
+    let out = Command::new(monitoring_bin())
+        .args(["report", "--date", "2026-01-01", "--data-dir"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let again = Command::new(monitoring_bin())
+        .args(["report", "--date", "2026-01-01", "--data-dir"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert_eq!(out.stdout, again.stdout);
+}
+
+#[test]
+fn every_subcommand_has_help() {
+    for sub in [
+        &["--help"][..],
+        &["local", "--help"],
+        &["ingest", "--help"],
+        &["report", "--help"],
+    ] {
+        let out = Command::new(monitoring_bin()).args(sub).output().unwrap();
+        assert!(out.status.success());
+        assert!(String::from_utf8_lossy(&out.stdout).contains("Usage"));
+    }
+}
