@@ -124,8 +124,25 @@ pub fn title(record: &str) -> String {
     }) {
         parts.remove(0);
     }
-    let head = parts.join(" ");
-    let head = head.trim();
+    let joined = parts.join(" ");
+    // Request ids and levels also lead space-separated lines (Lambda timeouts).
+    let mut head = joined.trim();
+    for _ in 0..3 {
+        let (first, rest) = head.split_once(char::is_whitespace).unwrap_or((head, ""));
+        let level = level_token(first).is_some()
+            && first
+                .trim_matches(|c| c == '[' || c == ']' || c == ':')
+                .len()
+                <= 8;
+        if rest.is_empty() || !(is_request_id(first) || level) {
+            break;
+        }
+        head = rest.trim_start();
+    }
+    // Lambda's Node runtime logs `Invoke Error {"errorType": ..., "errorMessage": ...}`.
+    if let Some(t) = head.find('{').and_then(|i| lambda_error_title(&head[i..])) {
+        return truncate(&t, MAX);
+    }
     let traceback = head.starts_with("Traceback") || record.contains("\nTraceback");
     if traceback {
         if let Some(last) = record.lines().rev().find(|l| !l.trim().is_empty()) {
@@ -133,6 +150,14 @@ pub fn title(record: &str) -> String {
         }
     }
     truncate(head, MAX)
+}
+
+/// `errorType: errorMessage` of a Lambda runtime error object.
+fn lambda_error_title(json: &str) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_str(json.trim()).ok()?;
+    let kind = v.get("errorType")?.as_str()?;
+    let message = v.get("errorMessage").and_then(|m| m.as_str()).unwrap_or("");
+    Some(format!("{kind}: {}", message.lines().next().unwrap_or("")))
 }
 
 /// Cuts at a character boundary, marking the cut with an ellipsis.
@@ -186,6 +211,12 @@ mod tests {
             "payment declined"
         );
         assert_eq!(title(&"x".repeat(400)).chars().count(), 161);
+        let timeout = "2026-11-25T10:00:00.000Z 3f1c2b9a-1d2e-4f5a-9b8c-7d6e5f4a3b2c Task timed out after 6.01 seconds";
+        assert_eq!(title(timeout), "Task timed out after 6.01 seconds");
+        assert_eq!(
+            title("2026-11-25 10:00:00 ERROR [orders] failed"),
+            "[orders] failed"
+        );
     }
 
     #[test]

@@ -136,15 +136,38 @@ fn body_bytes(req: &Request) -> &[u8] {
     }
 }
 
-/// Which route a request is for, or the error answer.
-pub fn resolve(method: &Method, path: &str) -> Result<(Route, Option<String>), Response<Body>> {
-    let (collection, id) = match_path(path).ok_or_else(|| {
-        error_response(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            &format!("no route for {path}"),
-        )
-    })?;
+/// Why a request names no route.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RouteError {
+    NotFound(String),
+    MethodNotAllowed {
+        allow: &'static str,
+        message: String,
+    },
+}
+
+impl RouteError {
+    fn response(&self) -> Response<Body> {
+        match self {
+            RouteError::NotFound(m) => error_response(StatusCode::NOT_FOUND, "not_found", m),
+            RouteError::MethodNotAllowed { allow, message } => {
+                let mut r = error_response(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "method_not_allowed",
+                    message,
+                );
+                r.headers_mut()
+                    .insert(header::ALLOW, header::HeaderValue::from_static(allow));
+                r
+            }
+        }
+    }
+}
+
+/// Which route a request is for, and the id in its path.
+pub fn resolve(method: &Method, path: &str) -> Result<(Route, Option<String>), RouteError> {
+    let (collection, id) =
+        match_path(path).ok_or_else(|| RouteError::NotFound(format!("no route for {path}")))?;
     let route = match (collection, id.is_some(), method.as_str()) {
         ("events", false, "GET") => Route::ListEvents,
         ("events", true, "GET") => Route::GetEvent,
@@ -154,14 +177,10 @@ pub fn resolve(method: &Method, path: &str) -> Result<(Route, Option<String>), R
         ("agents", true, "PUT") => Route::UpdateAgent,
         (_, has_id, _) => {
             let allow = if has_id { "GET, PUT" } else { "GET" };
-            let mut r = error_response(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
-                &format!("{method} is not allowed on {path}; allowed: {allow}"),
-            );
-            r.headers_mut()
-                .insert(header::ALLOW, header::HeaderValue::from_static(allow));
-            return Err(r);
+            return Err(RouteError::MethodNotAllowed {
+                allow,
+                message: format!("{method} is not allowed on {path}; allowed: {allow}"),
+            });
         }
     };
     Ok((route, id))
@@ -173,7 +192,7 @@ pub async fn handle(api: &Api, req: Request) -> Response<Body> {
     let path = request_path(&req);
     let (route, path_id) = match resolve(req.method(), &path) {
         Ok(r) => r,
-        Err(resp) => return resp,
+        Err(e) => return e.response(),
     };
     // API Gateway passes the id as a path parameter; locally it comes from the path.
     let params = req.path_parameters();

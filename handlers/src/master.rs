@@ -11,7 +11,10 @@ use domain::usecases::ingest::{ingest, is_monitoring_event, IngestError};
 /// What became of one envelope.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Handled {
-    Stored(Recorded),
+    /// Stored as a new occurrence, or recognised as one already stored.
+    Stored {
+        duplicate: bool,
+    },
     AgentUpdated,
 }
 
@@ -62,6 +65,9 @@ impl Master<'_> {
             }
             .into());
         }
-        Ok(Handled::Stored(ingest(self.events, env, now).await?))
+        let recorded = ingest(self.events, env, now).await?;
+        Ok(Handled::Stored {
+            duplicate: recorded == Recorded::Duplicate,
+        })
     }
 }

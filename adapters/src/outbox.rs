@@ -1,0 +1,310 @@
+//! The local mailer: each report becomes `<dir>/report-YYYY-MM-DD.eml`, a
+//! MIME message any mail client opens (multipart/alternative, text + HTML).
+
+use async_trait::async_trait;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine;
+use chrono::Utc;
+use domain::ports::{Email, Mailer, PortError};
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+use std::path::PathBuf;
+
+pub const DEFAULT_FROM: &str = "aws-monitoring@localhost";
+pub const DEFAULT_TO: &str = "operators@localhost";
+
+/// Longest line of a base64 body (RFC 2045).
+const BASE64_LINE: usize = 76;
+/// Longest header line we fold to (RFC 5322 recommends 78).
+const HEADER_LINE: usize = 78;
+
+/// Writes each email to a folder instead of sending it.
+#[derive(Debug, Clone)]
+pub struct OutboxMailer {
+    dir: PathBuf,
+    from: String,
+    to: String,
+}
+
+impl OutboxMailer {
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        Self {
+            dir: dir.into(),
+            from: DEFAULT_FROM.into(),
+            to: DEFAULT_TO.into(),
+        }
+    }
+
+    /// The `From` and `To` addresses written into each message.
+    pub fn with_addresses(mut self, from: impl Into<String>, to: impl Into<String>) -> Self {
+        self.from = from.into();
+        self.to = to.into();
+        self
+    }
+
+    /// The folder the reports are written to.
+    pub fn dir(&self) -> &std::path::Path {
+        &self.dir
+    }
+
+    /// The whole message, CRLF line endings.
+    fn render(&self, email: &Email) -> String {
+        let boundary = format!("=_aws-monitoring_{}", random_hex());
+        let domain = self
+            .from
+            .rsplit_once('@')
+            .map_or("localhost", |(_, d)| d.trim_end_matches('>'));
+        let mut headers = vec![
+            format!("From: {}", single_line(&self.from)),
+            format!("To: {}", single_line(&self.to)),
+            subject_header(&email.subject),
+            format!("Date: {}", Utc::now().to_rfc2822()),
+            format!("Message-ID: <{}.{}@{}>", email.day, random_hex(), domain),
+            "MIME-Version: 1.0".into(),
+            format!("Content-Type: multipart/alternative;\r\n boundary=\"{boundary}\""),
+        ];
+        headers.push(String::new());
+        headers.push("This is a multi-part message in MIME format.".into());
+        let mut lines = headers;
+        for (kind, body) in [("plain", &email.text), ("html", &email.html)] {
+            lines.push(format!("--{boundary}"));
+            lines.push(format!("Content-Type: text/{kind}; charset=utf-8"));
+            lines.push("Content-Transfer-Encoding: base64".into());
+            lines.push(String::new());
+            lines.extend(base64_lines(body.as_bytes()));
+        }
+        lines.push(format!("--{boundary}--"));
+        lines.push(String::new());
+        lines.join("\r\n")
+    }
+}
+
+#[async_trait]
+impl Mailer for OutboxMailer {
+    async fn send(&self, email: &Email) -> Result<String, PortError> {
+        let path = self
+            .dir
+            .join(format!("report-{}.eml", email.day.format("%Y-%m-%d")));
+        let message = self.render(email);
+        let target = path.clone();
+        tokio::task::spawn_blocking(move || {
+            crate::files::write_atomically(&target, message.as_bytes())
+        })
+        .await
+        .map_err(|e| PortError::Transient(format!("outbox task failed: {e}")))?
+        .map_err(|e| PortError::Transient(format!("cannot write {}: {e}", path.display())))?;
+        Ok(path.display().to_string())
+    }
+}
+
+/// 32 hex digits from the process's randomly keyed hasher and the clock:
+/// unpredictable enough for a MIME boundary and a Message-ID.
+fn random_hex() -> String {
+    let mut out = String::with_capacity(32);
+    for round in 0u8..2 {
+        let mut h = RandomState::new().build_hasher();
+        h.write_i64(Utc::now().timestamp_nanos_opt().unwrap_or_default());
+        h.write_u32(std::process::id());
+        h.write_u8(round);
+        out.push_str(&format!("{:016x}", h.finish()));
+    }
+    out
+}
+
+/// Header text cannot carry line breaks (they would start new headers).
+fn single_line(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+/// `Subject:` as is when printable ASCII (folded at spaces), else as RFC 2047
+/// encoded words.
+fn subject_header(subject: &str) -> String {
+    let subject = single_line(subject);
+    let words: Vec<String> = if subject.is_ascii() {
+        subject.split(' ').map(str::to_owned).collect()
+    } else {
+        encoded_words(&subject)
+    };
+    fold("Subject:", &words)
+}
+
+/// `=?UTF-8?B?...?=` words, never splitting a character.
+fn encoded_words(text: &str) -> Vec<String> {
+    // 39 bytes make 52 base64 characters, a 64-character word: with
+    // "Subject: " the line stays within RFC 2047's 76 characters.
+    const MAX_BYTES: usize = 39;
+    let mut words = Vec::new();
+    let mut chunk = String::new();
+    for c in text.chars() {
+        if chunk.len() + c.len_utf8() > MAX_BYTES {
+            words.push(format!("=?UTF-8?B?{}?=", BASE64.encode(&chunk)));
+            chunk.clear();
+        }
+        chunk.push(c);
+    }
+    if !chunk.is_empty() {
+        words.push(format!("=?UTF-8?B?{}?=", BASE64.encode(&chunk)));
+    }
+    words
+}
+
+/// Joins words with spaces after `name`, folding (CRLF + space) before a
+/// word that would make the line longer than 78 characters.
+fn fold(name: &str, words: &[String]) -> String {
+    let mut out = name.to_owned();
+    let mut line_len = out.len();
+    for word in words {
+        if line_len + 1 + word.len() > HEADER_LINE && line_len > name.len() {
+            out.push_str("\r\n");
+            line_len = 0;
+        }
+        out.push(' ');
+        out.push_str(word);
+        line_len += 1 + word.len();
+    }
+    out
+}
+
+fn base64_lines(bytes: &[u8]) -> Vec<String> {
+    let encoded = BASE64.encode(bytes);
+    encoded
+        .as_bytes()
+        .chunks(BASE64_LINE)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+
+    fn email(text: &str) -> Email {
+        Email {
+            subject: "Rapport quotidien — 2026-11-24: 3 événements critiques, 12 erreurs au total sur 4 comptes".into(),
+            text: text.into(),
+            html: format!(
+                "<html><body><h1>Rapport</h1><p>{}</p><p>{}</p></body></html>",
+                text,
+                "é".repeat(200)
+            ),
+            day: NaiveDate::from_ymd_opt(2026, 11, 24).unwrap(),
+        }
+    }
+
+    fn decode_words(header: &str) -> String {
+        header
+            .split_whitespace()
+            .map(|w| {
+                let b64 = w
+                    .strip_prefix("=?UTF-8?B?")
+                    .and_then(|w| w.strip_suffix("?="))
+                    .expect("an encoded word");
+                String::from_utf8(BASE64.decode(b64).unwrap()).unwrap()
+            })
+            .collect()
+    }
+
+    /// (name, value) pairs: headers, or a part's content type and decoded body.
+    type Pairs = Vec<(String, String)>;
+
+    /// The headers (unfolded) and the decoded parts of a message.
+    fn parse(message: &str) -> (Pairs, Pairs) {
+        assert!(!message.replace("\r\n", "").contains('\n'), "bare LF");
+        assert!(!message.replace("\r\n", "").contains('\r'), "bare CR");
+        let (head, body) = message.split_once("\r\n\r\n").unwrap();
+        let headers: Vec<(String, String)> = head
+            .replace("\r\n ", " ")
+            .split("\r\n")
+            .map(|l| {
+                let (k, v) = l.split_once(": ").unwrap();
+                (k.to_owned(), v.to_owned())
+            })
+            .collect();
+        let content_type = &headers.iter().find(|(k, _)| k == "Content-Type").unwrap().1;
+        let boundary = content_type
+            .split_once("boundary=\"")
+            .unwrap()
+            .1
+            .trim_end_matches('"');
+        let (parts, epilogue) = body.split_once(&format!("\r\n--{boundary}--")).unwrap();
+        assert_eq!(epilogue, "\r\n");
+        let parts = parts
+            .split(&format!("--{boundary}\r\n"))
+            .skip(1)
+            .map(|part| {
+                let (part_head, part_body) = part.split_once("\r\n\r\n").unwrap();
+                assert!(part_head.contains("Content-Transfer-Encoding: base64"));
+                assert!(part_body.split("\r\n").all(|l| l.len() <= 76));
+                let kind = part_head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("Content-Type: "))
+                    .unwrap()
+                    .to_owned();
+                let decoded = BASE64.decode(part_body.replace("\r\n", "")).unwrap();
+                (kind, String::from_utf8(decoded).unwrap())
+            })
+            .collect();
+        (headers, parts)
+    }
+
+    #[tokio::test]
+    async fn writes_a_mime_message_that_parses_back_and_replaces_it_the_same_day() {
+        let dir = tempfile::tempdir().unwrap();
+        let outbox = dir.path().join("outbox");
+        let mailer = OutboxMailer::new(&outbox);
+        let sent = email("3 critical events\n12 errors in total");
+        let path = mailer.send(&sent).await.unwrap();
+        assert_eq!(PathBuf::from(&path), outbox.join("report-2026-11-24.eml"));
+        let message = std::fs::read_to_string(&path).unwrap();
+        assert!(message.split("\r\n").all(|l| l.len() <= 78), "{message}");
+        let (headers, parts) = parse(&message);
+        let header = |name: &str| {
+            headers
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+                .unwrap_or_else(|| panic!("no {name} header"))
+        };
+        assert_eq!(header("From"), DEFAULT_FROM);
+        assert_eq!(header("To"), DEFAULT_TO);
+        assert_eq!(header("MIME-Version"), "1.0");
+        assert_eq!(decode_words(header("Subject")), sent.subject);
+        assert!(chrono::DateTime::parse_from_rfc2822(header("Date")).is_ok());
+        assert!(
+            header("Message-ID").starts_with('<') && header("Message-ID").ends_with("@localhost>")
+        );
+        assert!(header("Content-Type").starts_with("multipart/alternative; boundary="));
+        assert_eq!(
+            parts,
+            [
+                ("text/plain; charset=utf-8".to_owned(), sent.text.clone()),
+                ("text/html; charset=utf-8".to_owned(), sent.html.clone()),
+            ]
+        );
+
+        // Same day again: the file is replaced, nothing else is left behind.
+        let mailer = mailer.with_addresses("reports@example.com", "ops@example.com");
+        let resent = Email {
+            subject: "Daily report 2026-11-24".into(),
+            ..email("updated")
+        };
+        assert_eq!(mailer.send(&resent).await.unwrap(), path);
+        let (headers, parts) = parse(&std::fs::read_to_string(&path).unwrap());
+        assert!(headers.contains(&("Subject".into(), "Daily report 2026-11-24".into())));
+        assert!(headers.contains(&("From".into(), "reports@example.com".into())));
+        assert_eq!(parts[0].1, "updated");
+        let files: Vec<_> = std::fs::read_dir(&outbox).unwrap().collect();
+        assert_eq!(files.len(), 1);
+    }
+
+    #[test]
+    fn header_text_cannot_inject_headers() {
+        let h = subject_header("a\r\nBcc: x@example.com");
+        assert!(!h.contains("\r\nBcc"));
+        let long = subject_header(&"word ".repeat(40));
+        assert!(long.split("\r\n").all(|l| l.len() <= 78));
+    }
+}
