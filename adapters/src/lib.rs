@@ -6,7 +6,10 @@
 //! * [`bus`]: the in-process bus that routes envelopes as the master's rules would.
 //! * [`outbox`]: the mailer that writes each report as an `.eml` file.
 //! * [`conformance`]: one test suite per store port, run against every store.
+//! * `aws` (feature `aws`): DynamoDB, EventBridge, Logs Insights, SES and SSM.
 
+#[cfg(feature = "aws")]
+pub mod aws;
 pub mod bus;
 pub mod conformance;
 pub mod files;

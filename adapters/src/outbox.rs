@@ -1,5 +1,6 @@
 //! The local mailer: each report becomes `<dir>/report-YYYY-MM-DD.eml`, a
 //! MIME message any mail client opens (multipart/alternative, text + HTML).
+//! [`render_mime`] renders it; the SES mailer sends the same message.
 
 use async_trait::async_trait;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -46,37 +47,6 @@ impl OutboxMailer {
     pub fn dir(&self) -> &std::path::Path {
         &self.dir
     }
-
-    /// The whole message, CRLF line endings.
-    fn render(&self, email: &Email) -> String {
-        let boundary = format!("=_aws-monitoring_{}", random_hex());
-        let domain = self
-            .from
-            .rsplit_once('@')
-            .map_or("localhost", |(_, d)| d.trim_end_matches('>'));
-        let mut headers = vec![
-            format!("From: {}", single_line(&self.from)),
-            format!("To: {}", single_line(&self.to)),
-            subject_header(&email.subject),
-            format!("Date: {}", Utc::now().to_rfc2822()),
-            format!("Message-ID: <{}.{}@{}>", email.day, random_hex(), domain),
-            "MIME-Version: 1.0".into(),
-            format!("Content-Type: multipart/alternative;\r\n boundary=\"{boundary}\""),
-        ];
-        headers.push(String::new());
-        headers.push("This is a multi-part message in MIME format.".into());
-        let mut lines = headers;
-        for (kind, body) in [("plain", &email.text), ("html", &email.html)] {
-            lines.push(format!("--{boundary}"));
-            lines.push(format!("Content-Type: text/{kind}; charset=utf-8"));
-            lines.push("Content-Transfer-Encoding: base64".into());
-            lines.push(String::new());
-            lines.extend(base64_lines(body.as_bytes()));
-        }
-        lines.push(format!("--{boundary}--"));
-        lines.push(String::new());
-        lines.join("\r\n")
-    }
 }
 
 #[async_trait]
@@ -85,7 +55,7 @@ impl Mailer for OutboxMailer {
         let path = self
             .dir
             .join(format!("report-{}.eml", email.day.format("%Y-%m-%d")));
-        let message = self.render(email);
+        let message = render_mime(email, &self.from, std::slice::from_ref(&self.to));
         let target = path.clone();
         tokio::task::spawn_blocking(move || {
             crate::files::write_atomically(&target, message.as_bytes())
@@ -95,6 +65,55 @@ impl Mailer for OutboxMailer {
         .map_err(|e| PortError::Transient(format!("cannot write {}: {e}", path.display())))?;
         Ok(path.display().to_string())
     }
+}
+
+/// The whole message, CRLF line endings: headers (`From`, `To`, `Subject`,
+/// `Date`, `Message-ID`) and a multipart/alternative body with the text and
+/// the HTML part, each base64. The outbox writes it to a file; the SES mailer
+/// sends it with `SendRawEmail`.
+pub fn render_mime(email: &Email, from: &str, to: &[String]) -> String {
+    let boundary = format!("=_aws-monitoring_{}", random_hex());
+    let domain = from
+        .rsplit_once('@')
+        .map_or("localhost", |(_, d)| d.trim_end_matches('>'));
+    let mut lines = vec![
+        format!("From: {}", single_line(from)),
+        to_header(to),
+        subject_header(&email.subject),
+        format!("Date: {}", Utc::now().to_rfc2822()),
+        format!("Message-ID: <{}.{}@{}>", email.day, random_hex(), domain),
+        "MIME-Version: 1.0".into(),
+        format!("Content-Type: multipart/alternative;\r\n boundary=\"{boundary}\""),
+        String::new(),
+        "This is a multi-part message in MIME format.".into(),
+    ];
+    for (kind, body) in [("plain", &email.text), ("html", &email.html)] {
+        lines.push(format!("--{boundary}"));
+        lines.push(format!("Content-Type: text/{kind}; charset=utf-8"));
+        lines.push("Content-Transfer-Encoding: base64".into());
+        lines.push(String::new());
+        lines.extend(base64_lines(body.as_bytes()));
+    }
+    lines.push(format!("--{boundary}--"));
+    lines.push(String::new());
+    lines.join("\r\n")
+}
+
+/// `To:` with the addresses separated by commas, folded between addresses.
+fn to_header(to: &[String]) -> String {
+    let words: Vec<String> = to
+        .iter()
+        .enumerate()
+        .map(|(i, address)| {
+            let address = single_line(address);
+            if i + 1 < to.len() {
+                format!("{address},")
+            } else {
+                address
+            }
+        })
+        .collect();
+    fold("To:", &words)
 }
 
 /// 32 hex digits from the process's randomly keyed hasher and the clock:
@@ -298,6 +317,23 @@ mod tests {
         assert_eq!(parts[0].1, "updated");
         let files: Vec<_> = std::fs::read_dir(&outbox).unwrap().collect();
         assert_eq!(files.len(), 1);
+    }
+
+    #[test]
+    fn render_mime_lists_every_recipient_folded_between_addresses() {
+        let to: Vec<String> = (0..6)
+            .map(|i| format!("operator-{i}@example.com"))
+            .collect();
+        let message = render_mime(&email("x"), "reports@example.com", &to);
+        assert!(message.split("\r\n").all(|l| l.len() <= 78), "{message}");
+        let (headers, parts) = parse(&message);
+        let to_header = &headers.iter().find(|(k, _)| k == "To").unwrap().1;
+        assert_eq!(*to_header, to.join(", "));
+        assert_eq!(parts.len(), 2);
+        assert!(
+            message.contains("@example.com>\r\n"),
+            "Message-ID domain of From"
+        );
     }
 
     #[test]

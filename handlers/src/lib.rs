@@ -2,5 +2,7 @@
 //! master's envelope dispatch, and the local-mode wiring of `monitoring`.
 
 pub mod api;
+#[cfg(feature = "aws")]
+pub mod lambda;
 pub mod local;
 pub mod master;

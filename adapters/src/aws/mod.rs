@@ -1,0 +1,16 @@
+//! The AWS adapters (feature `aws`): each implements a domain port with the
+//! AWS SDK for Rust. Clients are built once by the caller and passed in.
+//!
+//! * [`dynamodb`]: `EventStore` + `AgentStore` on one DynamoDB table.
+//! * [`eventbridge`]: `Publisher` (PutEvents packing) and `ConfigPusher`.
+//! * [`logs`]: `LogSource` over CloudWatch Logs Insights.
+//! * [`ses`]: `Mailer` over SES `SendRawEmail`.
+//! * [`ssm`]: `AgentStateStore` in an SSM parameter.
+//! * [`errors`]: SDK errors to `PortError` (throttling and 5xx are transient).
+
+pub mod dynamodb;
+pub mod errors;
+pub mod eventbridge;
+pub mod logs;
+pub mod ses;
+pub mod ssm;

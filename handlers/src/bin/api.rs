@@ -1,0 +1,31 @@
+//! The REST API: one binary, deployed once per route behind API Gateway.
+
+use domain::cursor::CursorCodec;
+use domain::ports::SystemClock;
+use domain::usecases::api::Api;
+use handlers::lambda::{self, Error};
+use std::sync::Arc;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda::init_tracing();
+    let config = lambda::sdk_config().await;
+    let env = lambda::process_env();
+    let m = lambda::exit_on_config_error(lambda::master_adapters(&env, &config));
+    let key_parameter = lambda::exit_on_config_error(env.required(lambda::CURSOR_KEY_PARAMETER));
+    let key = lambda::cursor_key(&config, &key_parameter).await?;
+    lambda::warm("dynamodb", m.store.describe()).await;
+    let store = Arc::new(m.store);
+    let api = Api {
+        events: store.clone(),
+        agents: store,
+        pusher: Arc::new(m.pusher),
+        clock: Arc::new(SystemClock),
+        cursors: CursorCodec::new(key),
+    };
+    let api = &api;
+    lambda_http::run(lambda_http::service_fn(|req| async move {
+        Ok::<_, Error>(handlers::api::handle(api, req).await)
+    }))
+    .await
+}

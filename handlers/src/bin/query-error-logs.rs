@@ -1,0 +1,19 @@
+//! QueryErrorLogs: the agent, run by its schedule, by Terraform at apply
+//! time (registration) and by the master's config pushes.
+
+use handlers::lambda::{self, Error};
+use lambda_http::lambda_runtime::{run, service_fn, LambdaEvent};
+use serde_json::Value;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda::init_tracing();
+    let config = lambda::sdk_config().await;
+    let a = lambda::exit_on_config_error(lambda::agent_adapters(&lambda::process_env(), &config));
+    lambda::warm("ssm", domain::ports::AgentStateStore::load(&a.state)).await;
+    let a = &a;
+    run(service_fn(|event: LambdaEvent<Value>| async move {
+        lambda::query_error_logs(&a.use_case(), event.payload, chrono::Utc::now()).await
+    }))
+    .await
+}

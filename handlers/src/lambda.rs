@@ -1,0 +1,580 @@
+//! What the five Lambda binaries share: configuration from the environment
+//! (checked at start-up), SDK clients built once, connection warm-up, JSON
+//! logs, and the handler functions themselves, so that tests can call them
+//! with the payloads Lambda would deliver.
+
+use crate::master::{HandleError, Handled, Master};
+use adapters::aws::dynamodb::DynamoStore;
+use adapters::aws::eventbridge::{EventBridgeConfigPusher, EventBridgePublisher};
+use adapters::aws::logs::InsightsLogSource;
+use adapters::aws::ses::SesMailer;
+use adapters::aws::ssm::SsmAgentState;
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::envelope::{Envelope, DT_AGENT_CONFIG_UPDATE};
+use domain::model::{AccountId, AgentConfig, AgentId, Region};
+use domain::ports::{AgentStore, ConfigPusher, EventStore, Mailer};
+use domain::usecases::agent::{AgentSettings, QueryErrorLogs, RunSummary};
+use domain::usecases::deployment::is_deployment_event;
+use domain::usecases::ingest::is_monitoring_event;
+use domain::usecases::report::send_daily_report;
+use domain::window::WindowPolicy;
+use serde_json::Value;
+use std::str::FromStr;
+
+pub use lambda_http::lambda_runtime::Error;
+
+/// One environment variable a binary reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EnvVar {
+    pub name: &'static str,
+    pub required: bool,
+    pub description: &'static str,
+}
+
+const fn var(name: &'static str, required: bool, description: &'static str) -> EnvVar {
+    EnvVar {
+        name,
+        required,
+        description,
+    }
+}
+
+pub const TABLE_NAME: EnvVar = var("TABLE_NAME", true, "DynamoDB table of events and agents");
+pub const RETENTION_DAYS: EnvVar = var(
+    "RETENTION_DAYS",
+    false,
+    "days before an event expires (TTL); default 30",
+);
+pub const AGENT_BUS_ARN_TEMPLATE: EnvVar = var(
+    "AGENT_BUS_ARN_TEMPLATE",
+    false,
+    "where configs are pushed; default arn:aws:events:{region}:{account}:event-bus/default",
+);
+pub const SENDER: EnvVar = var(
+    "SENDER",
+    true,
+    "SES-verified address the report is sent from",
+);
+pub const RECIPIENTS: EnvVar = var("RECIPIENTS", true, "comma-separated report recipients");
+pub const CURSOR_KEY_PARAMETER: EnvVar = var(
+    "CURSOR_KEY_PARAMETER",
+    true,
+    "SSM SecureString parameter holding the key that signs cursors",
+);
+pub const AGENT_ACCOUNT_ID: EnvVar = var(
+    "AGENT_ACCOUNT_ID",
+    true,
+    "the monitored account (12 digits)",
+);
+pub const AGENT_NAME: EnvVar = var("AGENT_NAME", true, "the agent's display name");
+pub const MASTER_EVENT_BUS_ARN: EnvVar = var(
+    "MASTER_EVENT_BUS_ARN",
+    true,
+    "the master bus the agent publishes to",
+);
+pub const STATE_PARAMETER: EnvVar = var(
+    "STATE_PARAMETER",
+    true,
+    "SSM parameter with the agent's checkpoint and config",
+);
+pub const LATENCY_SECONDS: EnvVar = var(
+    "LATENCY_SECONDS",
+    false,
+    "how far behind now the window ends; default 120",
+);
+pub const AWS_REGION: EnvVar = var(
+    "AWS_REGION",
+    true,
+    "set by Lambda: the region the function runs in",
+);
+
+/// The environment variables of each binary, in the README's table and
+/// compared with the Terraform modules' `environment` blocks.
+pub const BINARIES: &[(&str, &[EnvVar])] = &[
+    ("handle-monitoring-events", &[TABLE_NAME, RETENTION_DAYS]),
+    ("update-deployment", &[TABLE_NAME, AGENT_BUS_ARN_TEMPLATE]),
+    ("daily-report", &[TABLE_NAME, SENDER, RECIPIENTS]),
+    (
+        "query-error-logs",
+        &[
+            AGENT_ACCOUNT_ID,
+            AGENT_NAME,
+            MASTER_EVENT_BUS_ARN,
+            STATE_PARAMETER,
+            LATENCY_SECONDS,
+            AWS_REGION,
+        ],
+    ),
+    (
+        "api",
+        &[TABLE_NAME, CURSOR_KEY_PARAMETER, AGENT_BUS_ARN_TEMPLATE],
+    ),
+];
+
+/// A missing or invalid environment variable, named.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("environment variable {0} is required but not set")]
+    Missing(&'static str),
+    #[error("environment variable {name} is invalid: {reason}")]
+    Invalid { name: &'static str, reason: String },
+}
+
+/// Reads configuration from a lookup function (the process environment in
+/// `main`, a map in tests).
+pub struct Env<F: Fn(&str) -> Option<String>>(pub F);
+
+pub fn process_env() -> Env<impl Fn(&str) -> Option<String>> {
+    Env(|name: &str| std::env::var(name).ok())
+}
+
+impl<F: Fn(&str) -> Option<String>> Env<F> {
+    fn raw(&self, v: EnvVar) -> Option<String> {
+        (self.0)(v.name)
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+    }
+
+    pub fn required(&self, v: EnvVar) -> Result<String, ConfigError> {
+        self.raw(v).ok_or(ConfigError::Missing(v.name))
+    }
+
+    pub fn optional(&self, v: EnvVar) -> Option<String> {
+        self.raw(v)
+    }
+
+    pub fn parsed<T: FromStr>(&self, v: EnvVar, default: Option<T>) -> Result<T, ConfigError>
+    where
+        T::Err: std::fmt::Display,
+    {
+        match self.raw(v) {
+            Some(s) => s.parse().map_err(|e: T::Err| ConfigError::Invalid {
+                name: v.name,
+                reason: e.to_string(),
+            }),
+            None => default.ok_or(ConfigError::Missing(v.name)),
+        }
+    }
+
+    pub fn list(&self, v: EnvVar) -> Result<Vec<String>, ConfigError> {
+        let items: Vec<String> = self
+            .required(v)?
+            .split(',')
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect();
+        if items.is_empty() {
+            return Err(ConfigError::Invalid {
+                name: v.name,
+                reason: "no value in the list".into(),
+            });
+        }
+        Ok(items)
+    }
+}
+
+/// Structured JSON logs for CloudWatch.
+pub fn init_tracing() {
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_current_span(false)
+        .with_target(false)
+        .try_init();
+}
+
+/// Exits the process with a message naming the bad variable.
+pub fn exit_on_config_error<T>(r: Result<T, ConfigError>) -> T {
+    r.unwrap_or_else(|e| {
+        tracing::error!(error = %e, "bad configuration");
+        eprintln!("{e}");
+        std::process::exit(2)
+    })
+}
+
+/// The SDK config from the environment (honours `AWS_ENDPOINT_URL`).
+pub async fn sdk_config() -> aws_config::SdkConfig {
+    aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
+}
+
+/// Opens the connection pool during init: at 128 MB the first TLS handshake
+/// costs hundreds of milliseconds, better spent before the first event.
+/// A failure here is only logged: the real call will report it.
+pub async fn warm<T, E: std::fmt::Display>(
+    what: &str,
+    call: impl std::future::Future<Output = Result<T, E>>,
+) {
+    if let Err(e) = call.await {
+        tracing::debug!(%what, error = %e, "warm-up call failed");
+    }
+}
+
+/// What a handler did with one payload; permanent problems are skipped (and
+/// logged with a reason) rather than retried forever.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Stored,
+    Duplicate,
+    AgentUpdated,
+    Skipped(String),
+}
+
+fn envelope_of(payload: Value) -> Result<Envelope, String> {
+    serde_json::from_value(payload).map_err(|e| format!("not an EventBridge envelope: {e}"))
+}
+
+/// Transient errors go back to Lambda (async retries, then the on-failure
+/// destination); permanent ones are logged and skipped.
+fn settle(r: Result<Handled, HandleError>) -> Result<Outcome, Error> {
+    match r {
+        Ok(Handled::Stored { duplicate: false }) => Ok(Outcome::Stored),
+        Ok(Handled::Stored { duplicate: true }) => Ok(Outcome::Duplicate),
+        Ok(Handled::AgentUpdated) => Ok(Outcome::AgentUpdated),
+        Err(e) if e.is_retryable() => Err(e.into()),
+        Err(e) => Ok(skip(e.to_string())),
+    }
+}
+
+fn skip(reason: String) -> Outcome {
+    tracing::warn!(%reason, "event skipped");
+    Outcome::Skipped(reason)
+}
+
+/// HandleMonitoringEvents: one envelope from the master bus.
+pub async fn handle_monitoring_event(
+    events: &dyn EventStore,
+    agents: &dyn AgentStore,
+    pusher: &dyn ConfigPusher,
+    payload: Value,
+    now: DateTime<Utc>,
+) -> Result<Outcome, Error> {
+    let env = match envelope_of(payload) {
+        Ok(e) => e,
+        Err(reason) => return Ok(skip(reason)),
+    };
+    if !is_monitoring_event(&env) {
+        return Ok(skip(format!(
+            "{} / {} is not a monitoring event",
+            env.source, env.detail_type
+        )));
+    }
+    settle(
+        Master {
+            events,
+            agents,
+            pusher,
+        }
+        .handle(&env, now)
+        .await,
+    )
+}
+
+/// UpdateDeployment: one agent lifecycle envelope.
+pub async fn handle_deployment_event(
+    events: &dyn EventStore,
+    agents: &dyn AgentStore,
+    pusher: &dyn ConfigPusher,
+    payload: Value,
+    now: DateTime<Utc>,
+) -> Result<Outcome, Error> {
+    let env = match envelope_of(payload) {
+        Ok(e) => e,
+        Err(reason) => return Ok(skip(reason)),
+    };
+    if !is_deployment_event(&env) {
+        return Ok(skip(format!(
+            "{} / {} is not an agent event",
+            env.source, env.detail_type
+        )));
+    }
+    settle(
+        Master {
+            events,
+            agents,
+            pusher,
+        }
+        .handle(&env, now)
+        .await,
+    )
+}
+
+/// DailyReport: the previous UTC day, or `{"date": "YYYY-MM-DD"}`.
+pub async fn daily_report(
+    events: &dyn EventStore,
+    agents: &dyn AgentStore,
+    mailer: &dyn Mailer,
+    payload: &Value,
+    now: DateTime<Utc>,
+) -> Result<String, Error> {
+    let day = match payload.get("date").and_then(Value::as_str) {
+        Some(d) => {
+            NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|e| format!("date {d:?}: {e}"))?
+        }
+        None => now.date_naive() - chrono::Duration::days(1),
+    };
+    let sent = send_daily_report(events, agents, mailer, day, now).await?;
+    tracing::info!(%day, message = %sent, "daily report sent");
+    Ok(sent)
+}
+
+/// What the agent was asked to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AgentCommand {
+    /// `{"action": "register"}`: Terraform's invocation at apply time.
+    Register,
+    /// An `Agent Config Update` envelope pushed by the master.
+    ApplyConfig(Box<Envelope>),
+    /// Anything else (the schedule's payload): one run.
+    Run,
+}
+
+pub fn agent_command(payload: Value) -> Result<AgentCommand, String> {
+    if payload.get("action").and_then(Value::as_str) == Some("register") {
+        return Ok(AgentCommand::Register);
+    }
+    if payload.get("detail-type").and_then(Value::as_str) == Some(DT_AGENT_CONFIG_UPDATE) {
+        return envelope_of(payload).map(|e| AgentCommand::ApplyConfig(Box::new(e)));
+    }
+    Ok(AgentCommand::Run)
+}
+
+/// QueryErrorLogs: a scheduled run, a registration or a config update.
+pub async fn query_error_logs(
+    agent: &QueryErrorLogs<'_>,
+    payload: Value,
+    now: DateTime<Utc>,
+) -> Result<Value, Error> {
+    let command = match agent_command(payload) {
+        Ok(c) => c,
+        Err(reason) => {
+            skip(reason.clone());
+            return Ok(serde_json::json!({ "skipped": reason }));
+        }
+    };
+    let result = match command {
+        AgentCommand::Register => agent
+            .register(now)
+            .await
+            .map(|()| serde_json::json!({"registered": true})),
+        AgentCommand::ApplyConfig(env) => agent
+            .apply_config_update(&env, now)
+            .await
+            .map(|changed| serde_json::json!({"config_changed": changed})),
+        AgentCommand::Run => agent.run(now).await.map(|s| {
+            tracing::info!("{}", crate::local::describe_run(&agent.settings.id, &s));
+            run_json(&s)
+        }),
+    };
+    match result {
+        Ok(v) => Ok(v),
+        Err(e) if e.is_retryable() => Err(e.into()),
+        Err(e) => {
+            skip(e.to_string());
+            Ok(serde_json::json!({ "skipped": e.to_string() }))
+        }
+    }
+}
+
+fn run_json(s: &RunSummary) -> Value {
+    serde_json::json!({
+        "window_start": s.window.map(|w| w.start),
+        "window_end": s.window.map(|w| w.end),
+        "log_groups": s.log_groups,
+        "records_matched": s.records_matched,
+        "occurrences_published": s.occurrences_published,
+    })
+}
+
+/// The master's adapters for the handlers that need them.
+pub struct MasterAdapters {
+    pub store: DynamoStore,
+    pub pusher: EventBridgeConfigPusher,
+}
+
+pub fn master_adapters<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+    config: &aws_config::SdkConfig,
+) -> Result<MasterAdapters, ConfigError> {
+    let table = env.required(TABLE_NAME)?;
+    let retention: u32 = env.parsed(RETENTION_DAYS, Some(30))?;
+    if retention == 0 {
+        return Err(ConfigError::Invalid {
+            name: RETENTION_DAYS.name,
+            reason: "must be at least 1".into(),
+        });
+    }
+    let template = env
+        .optional(AGENT_BUS_ARN_TEMPLATE)
+        .unwrap_or_else(|| EventBridgeConfigPusher::DEFAULT_TEMPLATE.to_owned());
+    Ok(MasterAdapters {
+        store: DynamoStore::new(aws_sdk_dynamodb::Client::new(config), table)
+            .with_retention_days(retention),
+        pusher: EventBridgeConfigPusher::new(aws_sdk_eventbridge::Client::new(config), template),
+    })
+}
+
+pub fn ses_mailer<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+    config: &aws_config::SdkConfig,
+) -> Result<SesMailer, ConfigError> {
+    Ok(SesMailer::new(
+        aws_sdk_ses::Client::new(config),
+        env.required(SENDER)?,
+        env.list(RECIPIENTS)?,
+    ))
+}
+
+/// The agent's settings and adapters.
+pub struct AgentAdapters {
+    pub settings: AgentSettings,
+    pub source: InsightsLogSource,
+    pub publisher: EventBridgePublisher,
+    pub state: SsmAgentState,
+}
+
+impl AgentAdapters {
+    pub fn use_case(&self) -> QueryErrorLogs<'_> {
+        QueryErrorLogs {
+            settings: &self.settings,
+            source: &self.source,
+            publisher: &self.publisher,
+            state: &self.state,
+        }
+    }
+}
+
+pub fn agent_adapters<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+    config: &aws_config::SdkConfig,
+) -> Result<AgentAdapters, ConfigError> {
+    let account: AccountId = env.parsed(AGENT_ACCOUNT_ID, None)?;
+    let region: Region = env.parsed(AWS_REGION, None)?;
+    let latency: i64 = env.parsed(LATENCY_SECONDS, Some(120))?;
+    if !(0..=3600).contains(&latency) {
+        return Err(ConfigError::Invalid {
+            name: LATENCY_SECONDS.name,
+            reason: "must be 0-3600".into(),
+        });
+    }
+    let bus = env.required(MASTER_EVENT_BUS_ARN)?;
+    // arn:<partition>:events:<region>:<account>:event-bus/<name>
+    let bus_region = match bus.split(':').collect::<Vec<_>>().as_slice() {
+        ["arn", _, "events", region, account, name]
+            if !region.is_empty() && account.len() == 12 && name.starts_with("event-bus/") =>
+        {
+            region.to_string()
+        }
+        _ => {
+            return Err(ConfigError::Invalid {
+                name: MASTER_EVENT_BUS_ARN.name,
+                reason: format!("{bus:?} is not an event bus ARN"),
+            })
+        }
+    };
+    // PutEvents goes to the bus's own region, which may not be the agent's.
+    let events_client = aws_sdk_eventbridge::Client::from_conf(
+        aws_sdk_eventbridge::config::Builder::from(config)
+            .region(aws_config::Region::new(bus_region))
+            .build(),
+    );
+    Ok(AgentAdapters {
+        settings: AgentSettings {
+            id: AgentId::new(account, region),
+            name: env.required(AGENT_NAME)?,
+            version: env!("CARGO_PKG_VERSION").into(),
+            policy: WindowPolicy {
+                latency: chrono::Duration::seconds(latency),
+                ..WindowPolicy::default()
+            },
+            initial_config: AgentConfig::default(),
+        },
+        source: InsightsLogSource::new(aws_sdk_cloudwatchlogs::Client::new(config)),
+        publisher: EventBridgePublisher::new(events_client, bus),
+        state: SsmAgentState::new(
+            aws_sdk_ssm::Client::new(config),
+            env.required(STATE_PARAMETER)?,
+        ),
+    })
+}
+
+/// The cursor-signing key, read once at start-up from SSM (never from the
+/// environment: no secret sits in a Lambda's configuration).
+pub async fn cursor_key(config: &aws_config::SdkConfig, parameter: &str) -> Result<Vec<u8>, Error> {
+    let out = aws_sdk_ssm::Client::new(config)
+        .get_parameter()
+        .name(parameter)
+        .with_decryption(true)
+        .send()
+        .await
+        .map_err(|e| {
+            format!(
+                "reading the cursor key {parameter}: {}",
+                aws_sdk_ssm::error::DisplayErrorContext(&e)
+            )
+        })?;
+    let key = out.parameter().and_then(|p| p.value()).unwrap_or_default();
+    if key.len() < 16 {
+        return Err(format!("the cursor key {parameter} must hold at least 16 characters").into());
+    }
+    Ok(key.as_bytes().to_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> Env<impl Fn(&str) -> Option<String>> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Env(move |k: &str| map.get(k).cloned())
+    }
+
+    #[test]
+    fn missing_and_invalid_variables_are_named() {
+        let e = env(&[("RETENTION_DAYS", "x"), ("RECIPIENTS", " , ")]);
+        assert_eq!(
+            e.required(TABLE_NAME),
+            Err(ConfigError::Missing("TABLE_NAME"))
+        );
+        let err = e.parsed::<u32>(RETENTION_DAYS, Some(30)).unwrap_err();
+        assert!(err.to_string().contains("RETENTION_DAYS"), "{err}");
+        assert!(e
+            .list(RECIPIENTS)
+            .unwrap_err()
+            .to_string()
+            .contains("RECIPIENTS"));
+        assert_eq!(env(&[]).parsed::<u32>(RETENTION_DAYS, Some(30)), Ok(30));
+        let err = env(&[("AGENT_ACCOUNT_ID", "12")])
+            .parsed::<AccountId>(AGENT_ACCOUNT_ID, None)
+            .unwrap_err();
+        assert!(err.to_string().contains("AGENT_ACCOUNT_ID"));
+    }
+
+    #[test]
+    fn agent_payloads_are_told_apart() {
+        assert_eq!(
+            agent_command(serde_json::json!({"action": "register"})),
+            Ok(AgentCommand::Register)
+        );
+        assert_eq!(
+            agent_command(serde_json::json!({"detail-type": "Scheduled Event"})),
+            Ok(AgentCommand::Run)
+        );
+        assert!(agent_command(serde_json::json!({"detail-type": "Agent Config Update"})).is_err());
+    }
+
+    #[test]
+    fn every_binary_lists_its_variables_once() {
+        for (bin, vars) in BINARIES {
+            let mut names: Vec<&str> = vars.iter().map(|v| v.name).collect();
+            names.sort_unstable();
+            names.dedup();
+            assert_eq!(names.len(), vars.len(), "{bin} lists a variable twice");
+        }
+    }
+}
