@@ -12,10 +12,10 @@ use adapters::aws::ssm::SsmAgentState;
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::envelope::{Envelope, DT_AGENT_CONFIG_UPDATE};
 use domain::model::{AccountId, AgentConfig, AgentId, Region};
-use domain::ports::{AgentStore, ConfigPusher, EventStore, Mailer};
+use domain::ports::{AgentStore, ConfigPusher, EventStore, Mailer, Recorded};
 use domain::usecases::agent::{AgentSettings, QueryErrorLogs, RunSummary};
 use domain::usecases::deployment::is_deployment_event;
-use domain::usecases::ingest::is_monitoring_event;
+use domain::usecases::ingest::{ingest, is_monitoring_event};
 use domain::usecases::report::send_daily_report;
 use domain::window::WindowPolicy;
 use serde_json::Value;
@@ -92,8 +92,14 @@ pub const AWS_REGION: EnvVar = var(
 /// compared with the Terraform modules' `environment` blocks.
 pub const BINARIES: &[(&str, &[EnvVar])] = &[
     ("handle-monitoring-events", &[TABLE_NAME, RETENTION_DAYS]),
-    ("update-deployment", &[TABLE_NAME, AGENT_BUS_ARN_TEMPLATE]),
-    ("daily-report", &[TABLE_NAME, SENDER, RECIPIENTS]),
+    (
+        "update-deployment",
+        &[TABLE_NAME, RETENTION_DAYS, AGENT_BUS_ARN_TEMPLATE],
+    ),
+    (
+        "daily-report",
+        &[TABLE_NAME, RETENTION_DAYS, SENDER, RECIPIENTS],
+    ),
     (
         "query-error-logs",
         &[
@@ -107,7 +113,12 @@ pub const BINARIES: &[(&str, &[EnvVar])] = &[
     ),
     (
         "api",
-        &[TABLE_NAME, CURSOR_KEY_PARAMETER, AGENT_BUS_ARN_TEMPLATE],
+        &[
+            TABLE_NAME,
+            RETENTION_DAYS,
+            CURSOR_KEY_PARAMETER,
+            AGENT_BUS_ARN_TEMPLATE,
+        ],
     ),
 ];
 
@@ -245,8 +256,6 @@ fn skip(reason: String) -> Outcome {
 /// HandleMonitoringEvents: one envelope from the master bus.
 pub async fn handle_monitoring_event(
     events: &dyn EventStore,
-    agents: &dyn AgentStore,
-    pusher: &dyn ConfigPusher,
     payload: Value,
     now: DateTime<Utc>,
 ) -> Result<Outcome, Error> {
@@ -260,15 +269,10 @@ pub async fn handle_monitoring_event(
             env.source, env.detail_type
         )));
     }
-    settle(
-        Master {
-            events,
-            agents,
-            pusher,
-        }
-        .handle(&env, now)
-        .await,
-    )
+    let recorded = ingest(events, &env, now).await.map_err(HandleError::from);
+    settle(recorded.map(|r| Handled::Stored {
+        duplicate: r == Recorded::Duplicate,
+    }))
 }
 
 /// UpdateDeployment: one agent lifecycle envelope.
@@ -387,16 +391,11 @@ fn run_json(s: &RunSummary) -> Value {
     })
 }
 
-/// The master's adapters for the handlers that need them.
-pub struct MasterAdapters {
-    pub store: DynamoStore,
-    pub pusher: EventBridgeConfigPusher,
-}
-
-pub fn master_adapters<F: Fn(&str) -> Option<String>>(
+/// The table, as every master function opens it (TTLs need the retention).
+pub fn dynamo_store<F: Fn(&str) -> Option<String>>(
     env: &Env<F>,
     config: &aws_config::SdkConfig,
-) -> Result<MasterAdapters, ConfigError> {
+) -> Result<DynamoStore, ConfigError> {
     let table = env.required(TABLE_NAME)?;
     let retention: u32 = env.parsed(RETENTION_DAYS, Some(30))?;
     if retention == 0 {
@@ -405,14 +404,21 @@ pub fn master_adapters<F: Fn(&str) -> Option<String>>(
             reason: "must be at least 1".into(),
         });
     }
+    Ok(
+        DynamoStore::new(aws_sdk_dynamodb::Client::new(config), table)
+            .with_retention_days(retention),
+    )
+}
+
+/// Pushes configs to agents' default buses (UpdateDeployment, `PUT /agents`).
+pub fn config_pusher<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+    config: &aws_config::SdkConfig,
+) -> EventBridgeConfigPusher {
     let template = env
         .optional(AGENT_BUS_ARN_TEMPLATE)
         .unwrap_or_else(|| EventBridgeConfigPusher::DEFAULT_TEMPLATE.to_owned());
-    Ok(MasterAdapters {
-        store: DynamoStore::new(aws_sdk_dynamodb::Client::new(config), table)
-            .with_retention_days(retention),
-        pusher: EventBridgeConfigPusher::new(aws_sdk_eventbridge::Client::new(config), template),
-    })
+    EventBridgeConfigPusher::new(aws_sdk_eventbridge::Client::new(config), template)
 }
 
 pub fn ses_mailer<F: Fn(&str) -> Option<String>>(

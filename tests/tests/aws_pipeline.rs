@@ -306,7 +306,7 @@ async fn logs_flow_from_cloudwatch_through_the_bus_into_dynamodb_the_api_and_the
                     .await
                     .unwrap()
             } else {
-                lambda::handle_monitoring_event(&store, &store, &pusher, env.clone(), Utc::now())
+                lambda::handle_monitoring_event(&store, env.clone(), Utc::now())
                     .await
                     .unwrap()
             };
@@ -391,10 +391,6 @@ async fn throttling_5xx_and_triple_delivery_still_store_every_event_exactly_once
             .build(),
     );
     let store = DynamoStore::new(flaky, table.clone());
-    let pusher = EventBridgeConfigPusher::new(
-        aws_sdk_eventbridge::Client::new(&config),
-        EventBridgeConfigPusher::DEFAULT_TEMPLATE,
-    );
 
     // 12 problems, 3 occurrences each, every envelope delivered three times.
     let envelope = |problem: u32, occurrence: u32| {
@@ -425,9 +421,7 @@ async fn throttling_5xx_and_triple_delivery_still_store_every_event_exactly_once
         let mut attempts = 0;
         loop {
             attempts += 1;
-            match lambda::handle_monitoring_event(&store, &store, &pusher, env.clone(), Utc::now())
-                .await
-            {
+            match lambda::handle_monitoring_event(&store, env.clone(), Utc::now()).await {
                 Ok(Outcome::Stored | Outcome::Duplicate) => break,
                 Ok(other) => panic!("unexpected {other:?}"),
                 Err(_) if attempts < 20 => transient_failures += 1,

@@ -11,15 +11,16 @@ async fn main() -> Result<(), Error> {
     lambda::init_tracing();
     let config = lambda::sdk_config().await;
     let env = lambda::process_env();
-    let m = lambda::exit_on_config_error(lambda::master_adapters(&env, &config));
+    let store = lambda::exit_on_config_error(lambda::dynamo_store(&env, &config));
+    let pusher = lambda::config_pusher(&env, &config);
     let key_parameter = lambda::exit_on_config_error(env.required(lambda::CURSOR_KEY_PARAMETER));
     let key = lambda::cursor_key(&config, &key_parameter).await?;
-    lambda::warm("dynamodb", m.store.describe()).await;
-    let store = Arc::new(m.store);
+    lambda::warm("dynamodb", store.describe()).await;
+    let store = Arc::new(store);
     let api = Api {
         events: store.clone(),
         agents: store,
-        pusher: Arc::new(m.pusher),
+        pusher: Arc::new(pusher),
         clock: Arc::new(SystemClock),
         cursors: CursorCodec::new(key),
     };

@@ -9,19 +9,13 @@ async fn main() -> Result<(), Error> {
     lambda::init_tracing();
     let config = lambda::sdk_config().await;
     let env = lambda::process_env();
-    let m = lambda::exit_on_config_error(lambda::master_adapters(&env, &config));
+    let store = lambda::exit_on_config_error(lambda::dynamo_store(&env, &config));
     let mailer = lambda::exit_on_config_error(lambda::ses_mailer(&env, &config));
-    lambda::warm("dynamodb", m.store.describe()).await;
-    let (m, mailer) = (&m, &mailer);
+    lambda::warm("dynamodb", store.describe()).await;
+    let (store, mailer) = (&store, &mailer);
     run(service_fn(|event: LambdaEvent<Value>| async move {
-        let sent = lambda::daily_report(
-            &m.store,
-            &m.store,
-            mailer,
-            &event.payload,
-            chrono::Utc::now(),
-        )
-        .await?;
+        let sent =
+            lambda::daily_report(store, store, mailer, &event.payload, chrono::Utc::now()).await?;
         Ok::<_, Error>(serde_json::json!({ "sent": sent }))
     }))
     .await

@@ -8,18 +8,12 @@ use serde_json::Value;
 async fn main() -> Result<(), Error> {
     lambda::init_tracing();
     let config = lambda::sdk_config().await;
-    let m = lambda::exit_on_config_error(lambda::master_adapters(&lambda::process_env(), &config));
-    lambda::warm("dynamodb", m.store.describe()).await;
-    let m = &m;
+    let store = lambda::exit_on_config_error(lambda::dynamo_store(&lambda::process_env(), &config));
+    lambda::warm("dynamodb", store.describe()).await;
+    let store = &store;
     run(service_fn(|event: LambdaEvent<Value>| async move {
-        let outcome = lambda::handle_monitoring_event(
-            &m.store,
-            &m.store,
-            &m.pusher,
-            event.payload,
-            chrono::Utc::now(),
-        )
-        .await?;
+        let outcome =
+            lambda::handle_monitoring_event(store, event.payload, chrono::Utc::now()).await?;
         Ok::<_, Error>(serde_json::json!({ "outcome": format!("{outcome:?}") }))
     }))
     .await

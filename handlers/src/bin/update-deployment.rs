@@ -8,14 +8,16 @@ use serde_json::Value;
 async fn main() -> Result<(), Error> {
     lambda::init_tracing();
     let config = lambda::sdk_config().await;
-    let m = lambda::exit_on_config_error(lambda::master_adapters(&lambda::process_env(), &config));
-    lambda::warm("dynamodb", m.store.describe()).await;
-    let m = &m;
+    let env = lambda::process_env();
+    let store = lambda::exit_on_config_error(lambda::dynamo_store(&env, &config));
+    let pusher = lambda::config_pusher(&env, &config);
+    lambda::warm("dynamodb", store.describe()).await;
+    let (store, pusher) = (&store, &pusher);
     run(service_fn(|event: LambdaEvent<Value>| async move {
         let outcome = lambda::handle_deployment_event(
-            &m.store,
-            &m.store,
-            &m.pusher,
+            store,
+            store,
+            pusher,
             event.payload,
             chrono::Utc::now(),
         )

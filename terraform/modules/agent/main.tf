@@ -1,0 +1,609 @@
+data "aws_caller_identity" "current" {}
+
+data "aws_partition" "current" {}
+
+data "aws_region" "current" {}
+
+data "aws_cloudwatch_event_bus" "default" {
+  name = "default"
+}
+
+locals {
+  account_id = data.aws_caller_identity.current.account_id
+  partition  = data.aws_partition.current.partition
+  region     = data.aws_region.current.name
+
+  agent_id   = "${local.account_id}-${local.region}"
+  agent_name = coalesce(var.agent_name, local.agent_id)
+
+  function_name        = "${var.name}-query-error-logs"
+  state_parameter_name = "/${var.name}/state"
+
+  # IAM names are global: they carry the region (one agent per account and region).
+  iam_suffix = local.region
+
+  log_group_arn_prefix = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:"
+
+  # Log groups the agent may query: each prefix with a trailing wildcard ("":
+  # every group), each named group (with and without the :* IAM form).
+  query_log_group_arns = distinct(concat(
+    [for p in var.log_group_prefixes : "${local.log_group_arn_prefix}${p}*"],
+    flatten([for g in var.log_groups : ["${local.log_group_arn_prefix}${g}", "${local.log_group_arn_prefix}${g}:*"]]),
+  ))
+
+  # The agent's first state: Terraform writes it once, the agent and the
+  # master's config pushes own it afterwards (ignore_changes on the value).
+  state_seed = jsonencode({
+    config = {
+      enabled            = var.enabled
+      schedule_minutes   = var.schedule_minutes
+      log_group_prefixes = var.log_group_prefixes
+      log_groups         = var.log_groups
+      exclude_patterns   = var.exclude_patterns
+      rules              = var.rules
+    }
+    config_version = 0
+  })
+
+  schedule_expression = var.schedule_minutes == 1 ? "rate(1 minute)" : "rate(${var.schedule_minutes} minutes)"
+
+  alarm_actions = var.alarm_sns_topic_arn == null ? [] : [var.alarm_sns_topic_arn]
+}
+
+################################################################################
+# KMS key: queues, log group, Lambda environment, schedule input
+################################################################################
+
+resource "aws_kms_key" "this" {
+  description             = "${var.name}: SQS dead-letter queues, CloudWatch log group, Lambda environment"
+  enable_key_rotation     = true
+  deletion_window_in_days = var.kms_key_deletion_window_in_days
+
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "AccountAdministersTheKeyThroughIam"
+        Effect    = "Allow"
+        Principal = { AWS = "arn:${local.partition}:iam::${local.account_id}:root" }
+        Action    = "kms:*"
+        Resource  = "*"
+      },
+      {
+        Sid       = "CloudWatchLogsEncryptsTheAgentLogGroup"
+        Effect    = "Allow"
+        Principal = { Service = "logs.${local.region}.amazonaws.com" }
+        Action    = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
+        Resource  = "*"
+        Condition = {
+          ArnLike = {
+            "kms:EncryptionContext:aws:logs:arn" = "${local.log_group_arn_prefix}/aws/lambda/${var.name}-*"
+          }
+        }
+      },
+      {
+        Sid       = "EventBridgeRulesSendToEncryptedDeadLetterQueue"
+        Effect    = "Allow"
+        Principal = { Service = "events.amazonaws.com" }
+        Action    = ["kms:Decrypt", "kms:GenerateDataKey"]
+        Resource  = "*"
+        Condition = {
+          StringEquals = { "aws:SourceAccount" = local.account_id }
+        }
+      },
+    ]
+  })
+
+  tags = var.tags
+}
+
+resource "aws_kms_alias" "this" {
+  name          = "alias/${var.name}"
+  target_key_id = aws_kms_key.this.key_id
+}
+
+################################################################################
+# Agent state (checkpoint and config)
+################################################################################
+
+resource "aws_ssm_parameter" "state" {
+  #checkov:skip=CKV2_AWS_34: holds the agent's checkpoint and non-secret config; the agent rewrites it as a String parameter (PutParameter Type=String)
+  name        = local.state_parameter_name
+  description = "${var.name}: checkpoint and configuration of agent ${local.agent_id}"
+  type        = "String"
+  tier        = "Intelligent-Tiering"
+  value       = local.state_seed
+  tags        = var.tags
+
+  lifecycle {
+    ignore_changes = [value]
+  }
+}
+
+################################################################################
+# Dead-letter queues
+################################################################################
+
+# Events the default-bus rules could not deliver (forwarding to the master,
+# config pushes to the function).
+resource "aws_sqs_queue" "events_dlq" {
+  name                      = "${var.name}-events-dlq"
+  message_retention_seconds = var.dlq_message_retention_seconds
+  kms_master_key_id         = aws_kms_key.this.arn
+  tags                      = var.tags
+}
+
+data "aws_iam_policy_document" "events_dlq" {
+  statement {
+    sid       = "DefaultBusRulesSendUndeliveredEvents"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.events_dlq.arn]
+
+    principals {
+      type        = "Service"
+      identifiers = ["events.amazonaws.com"]
+    }
+
+    condition {
+      test     = "ArnEquals"
+      variable = "aws:SourceArn"
+      values   = concat([aws_cloudwatch_event_rule.config_update.arn], aws_cloudwatch_event_rule.forward[*].arn)
+    }
+  }
+}
+
+resource "aws_sqs_queue_policy" "events_dlq" {
+  queue_url = aws_sqs_queue.events_dlq.id
+  policy    = data.aws_iam_policy_document.events_dlq.json
+}
+
+# Runs the schedule could not start (sent with the schedule's role).
+resource "aws_sqs_queue" "schedule_dlq" {
+  name                      = "${var.name}-schedule-dlq"
+  message_retention_seconds = var.dlq_message_retention_seconds
+  kms_master_key_id         = aws_kms_key.this.arn
+  tags                      = var.tags
+}
+
+# Asynchronous invocations that failed after Lambda's retries (sent with the
+# function's role).
+resource "aws_sqs_queue" "lambda_dlq" {
+  name                      = "${local.function_name}-dlq"
+  message_retention_seconds = var.dlq_message_retention_seconds
+  kms_master_key_id         = aws_kms_key.this.arn
+  tags                      = var.tags
+}
+
+################################################################################
+# QueryErrorLogs
+################################################################################
+
+data "aws_iam_policy_document" "lambda_assume_role" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "lambda" {
+  name               = "${local.function_name}-${local.iam_suffix}"
+  description        = "Execution role of the ${local.function_name} Lambda function"
+  assume_role_policy = data.aws_iam_policy_document.lambda_assume_role.json
+  tags               = var.tags
+}
+
+resource "aws_cloudwatch_log_group" "lambda" {
+  name              = "/aws/lambda/${local.function_name}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = aws_kms_key.this.arn
+  tags              = var.tags
+}
+
+data "aws_iam_policy_document" "lambda" {
+  #checkov:skip=CKV_AWS_356: GetQueryResults/StopQuery name only a query id, so they get Resource "*"; StartQuery, which picks the log groups read, is scoped
+  statement {
+    sid       = "WriteOwnLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.lambda.arn}:*"]
+  }
+
+  statement {
+    sid       = "SendToOwnDeadLetterQueue"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.lambda_dlq.arn]
+  }
+
+  statement {
+    sid       = "UseAgentKey"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [aws_kms_key.this.arn]
+  }
+
+  statement {
+    sid       = "ListLogGroups"
+    actions   = ["logs:DescribeLogGroups"]
+    resources = ["${local.log_group_arn_prefix}*"]
+  }
+
+  dynamic "statement" {
+    for_each = length(local.query_log_group_arns) > 0 ? [local.query_log_group_arns] : []
+
+    content {
+      sid       = "QueryConfiguredLogGroups"
+      actions   = ["logs:StartQuery"]
+      resources = statement.value
+    }
+  }
+
+  # Both calls carry only the id of a query this function started.
+  statement {
+    sid       = "FollowOwnQueries"
+    actions   = ["logs:GetQueryResults", "logs:StopQuery"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "PublishToMasterBus"
+    actions   = ["events:PutEvents"]
+    resources = [var.master_event_bus_arn]
+  }
+
+  statement {
+    sid       = "ReadAndWriteOwnState"
+    actions   = ["ssm:GetParameter", "ssm:PutParameter"]
+    resources = [aws_ssm_parameter.state.arn]
+  }
+}
+
+resource "aws_iam_role_policy" "lambda" {
+  name   = "query-error-logs"
+  role   = aws_iam_role.lambda.id
+  policy = data.aws_iam_policy_document.lambda.json
+}
+
+resource "aws_lambda_function" "this" {
+  #checkov:skip=CKV_AWS_117: needs only AWS APIs (CloudWatch Logs, EventBridge, SSM); no VPC resource to reach, and a VPC would need NAT or endpoints
+  #checkov:skip=CKV_AWS_272: the package is built from this repository by ops/build and deployed from a local zip; no AWS Signer profile is part of this module
+  function_name                  = local.function_name
+  description                    = "QueryErrorLogs: finds errors in CloudWatch Logs and publishes them to the master bus"
+  role                           = aws_iam_role.lambda.arn
+  runtime                        = "provided.al2023"
+  handler                        = "bootstrap"
+  architectures                  = [var.architecture]
+  filename                       = var.query_error_logs_zip
+  source_code_hash               = filebase64sha256(var.query_error_logs_zip)
+  memory_size                    = var.memory_size
+  timeout                        = var.timeout
+  reserved_concurrent_executions = var.reserved_concurrency
+  kms_key_arn                    = aws_kms_key.this.arn
+
+  environment {
+    variables = {
+      AGENT_ACCOUNT_ID     = local.account_id
+      AGENT_NAME           = local.agent_name
+      MASTER_EVENT_BUS_ARN = var.master_event_bus_arn
+      STATE_PARAMETER      = aws_ssm_parameter.state.name
+      LATENCY_SECONDS      = tostring(var.latency_seconds)
+    }
+  }
+
+  dead_letter_config {
+    target_arn = aws_sqs_queue.lambda_dlq.arn
+  }
+
+  tracing_config {
+    mode = "PassThrough"
+  }
+
+  logging_config {
+    log_format = "Text"
+    log_group  = aws_cloudwatch_log_group.lambda.name
+  }
+
+  tags = var.tags
+
+  depends_on = [aws_iam_role_policy.lambda]
+}
+
+resource "aws_lambda_function_event_invoke_config" "this" {
+  function_name                = aws_lambda_function.this.function_name
+  maximum_retry_attempts       = var.async_max_retry_attempts
+  maximum_event_age_in_seconds = var.async_max_event_age_seconds
+}
+
+################################################################################
+# Schedule
+################################################################################
+
+data "aws_iam_policy_document" "scheduler_assume_role" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["scheduler.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+resource "aws_iam_role" "schedule" {
+  name               = "${var.name}-schedule-${local.iam_suffix}"
+  description        = "Lets EventBridge Scheduler invoke ${local.function_name} and use its dead-letter queue"
+  assume_role_policy = data.aws_iam_policy_document.scheduler_assume_role.json
+  tags               = var.tags
+}
+
+data "aws_iam_policy_document" "schedule" {
+  statement {
+    sid       = "InvokeAgent"
+    actions   = ["lambda:InvokeFunction"]
+    resources = [aws_lambda_function.this.arn]
+  }
+
+  statement {
+    sid       = "SendToScheduleDeadLetterQueue"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.schedule_dlq.arn]
+  }
+
+  statement {
+    sid       = "UseAgentKey"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [aws_kms_key.this.arn]
+  }
+}
+
+resource "aws_iam_role_policy" "schedule" {
+  name   = "schedule"
+  role   = aws_iam_role.schedule.id
+  policy = data.aws_iam_policy_document.schedule.json
+}
+
+resource "aws_scheduler_schedule" "this" {
+  name                = "${var.name}-query-error-logs"
+  description         = "Runs QueryErrorLogs every ${var.schedule_minutes} minute(s)"
+  schedule_expression = local.schedule_expression
+  kms_key_arn         = aws_kms_key.this.arn
+
+  flexible_time_window {
+    mode = "OFF"
+  }
+
+  target {
+    arn      = aws_lambda_function.this.arn
+    role_arn = aws_iam_role.schedule.arn
+    input    = jsonencode({})
+
+    retry_policy {
+      maximum_event_age_in_seconds = var.event_target_max_event_age_seconds
+      maximum_retry_attempts       = var.event_target_max_retry_attempts
+    }
+
+    dead_letter_config {
+      arn = aws_sqs_queue.schedule_dlq.arn
+    }
+  }
+
+  depends_on = [aws_iam_role_policy.schedule]
+}
+
+################################################################################
+# Forwarding AWS events from the default bus to the master bus
+################################################################################
+
+resource "aws_cloudwatch_event_rule" "forward" {
+  count = var.forward_aws_events ? 1 : 0
+
+  name        = "${var.name}-forward-to-master"
+  description = "GuardDuty findings, AWS Health events and alarm state changes to the master bus"
+
+  event_pattern = jsonencode({
+    "$or" = [
+      { source = ["aws.guardduty"], "detail-type" = ["GuardDuty Finding"] },
+      { source = ["aws.health"], "detail-type" = ["AWS Health Event"] },
+      { source = ["aws.cloudwatch"], "detail-type" = ["CloudWatch Alarm State Change"] },
+    ]
+  })
+
+  tags = var.tags
+}
+
+data "aws_iam_policy_document" "events_assume_role" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["events.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+resource "aws_iam_role" "forward" {
+  count = var.forward_aws_events ? 1 : 0
+
+  name               = "${var.name}-forward-${local.iam_suffix}"
+  description        = "Lets the default bus forward AWS events to the master bus"
+  assume_role_policy = data.aws_iam_policy_document.events_assume_role.json
+  tags               = var.tags
+}
+
+data "aws_iam_policy_document" "forward" {
+  statement {
+    sid       = "PutOnMasterBus"
+    actions   = ["events:PutEvents"]
+    resources = [var.master_event_bus_arn]
+  }
+}
+
+resource "aws_iam_role_policy" "forward" {
+  count = var.forward_aws_events ? 1 : 0
+
+  name   = "forward-to-master"
+  role   = aws_iam_role.forward[0].id
+  policy = data.aws_iam_policy_document.forward.json
+}
+
+resource "aws_cloudwatch_event_target" "forward" {
+  count = var.forward_aws_events ? 1 : 0
+
+  rule      = aws_cloudwatch_event_rule.forward[0].name
+  target_id = "master-bus"
+  arn       = var.master_event_bus_arn
+  role_arn  = aws_iam_role.forward[0].arn
+
+  retry_policy {
+    maximum_event_age_in_seconds = var.event_target_max_event_age_seconds
+    maximum_retry_attempts       = var.event_target_max_retry_attempts
+  }
+
+  dead_letter_config {
+    arn = aws_sqs_queue.events_dlq.arn
+  }
+}
+
+################################################################################
+# Config pushes from the master (Agent Config Update on the default bus)
+################################################################################
+
+data "aws_iam_policy_document" "default_bus" {
+  source_policy_documents = var.default_bus_policy_source_documents
+
+  statement {
+    sid       = "MasterPushesAgentConfig"
+    actions   = ["events:PutEvents"]
+    resources = [data.aws_cloudwatch_event_bus.default.arn]
+
+    principals {
+      type        = "AWS"
+      identifiers = ["arn:${local.partition}:iam::${var.master_account_id}:root"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "events:source"
+      values   = ["monitoring.master"]
+    }
+  }
+}
+
+resource "aws_cloudwatch_event_bus_policy" "default" {
+  event_bus_name = data.aws_cloudwatch_event_bus.default.name
+  policy         = data.aws_iam_policy_document.default_bus.json
+}
+
+resource "aws_cloudwatch_event_rule" "config_update" {
+  name        = "${var.name}-config-update"
+  description = "Agent Config Update events pushed by the master to QueryErrorLogs"
+
+  event_pattern = jsonencode({
+    source        = ["monitoring.master"]
+    "detail-type" = ["Agent Config Update"]
+    account       = [var.master_account_id]
+  })
+
+  tags = var.tags
+}
+
+resource "aws_cloudwatch_event_target" "config_update" {
+  rule      = aws_cloudwatch_event_rule.config_update.name
+  target_id = "query-error-logs"
+  arn       = aws_lambda_function.this.arn
+
+  retry_policy {
+    maximum_event_age_in_seconds = var.event_target_max_event_age_seconds
+    maximum_retry_attempts       = var.event_target_max_retry_attempts
+  }
+
+  dead_letter_config {
+    arn = aws_sqs_queue.events_dlq.arn
+  }
+}
+
+resource "aws_lambda_permission" "config_update" {
+  statement_id   = "AllowConfigUpdateRule"
+  action         = "lambda:InvokeFunction"
+  function_name  = aws_lambda_function.this.function_name
+  principal      = "events.amazonaws.com"
+  source_arn     = aws_cloudwatch_event_rule.config_update.arn
+  source_account = local.account_id
+}
+
+################################################################################
+# Registration at apply time
+################################################################################
+
+resource "aws_lambda_invocation" "register" {
+  count = var.register_on_apply ? 1 : 0
+
+  function_name = aws_lambda_function.this.function_name
+  input         = jsonencode({ action = "register" })
+
+  triggers = {
+    source_code_hash = aws_lambda_function.this.source_code_hash
+    environment      = sha1(jsonencode(aws_lambda_function.this.environment))
+    config           = sha1(local.state_seed)
+  }
+
+  depends_on = [aws_iam_role_policy.lambda, aws_lambda_function_event_invoke_config.this]
+}
+
+################################################################################
+# Alarms
+################################################################################
+
+resource "aws_cloudwatch_metric_alarm" "dlq_not_empty" {
+  for_each = {
+    events   = aws_sqs_queue.events_dlq.name
+    schedule = aws_sqs_queue.schedule_dlq.name
+    lambda   = aws_sqs_queue.lambda_dlq.name
+  }
+
+  alarm_name          = "${each.value}-not-empty"
+  alarm_description   = "Messages are waiting in the dead-letter queue ${each.value}: deliveries or invocations failed."
+  namespace           = "AWS/SQS"
+  metric_name         = "ApproximateNumberOfMessagesVisible"
+  dimensions          = { QueueName = each.value }
+  statistic           = "Maximum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+  tags                = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "function_errors" {
+  alarm_name          = "${local.function_name}-errors"
+  alarm_description   = "The Lambda function ${local.function_name} reported errors."
+  namespace           = "AWS/Lambda"
+  metric_name         = "Errors"
+  dimensions          = { FunctionName = aws_lambda_function.this.function_name }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+  tags                = var.tags
+}

@@ -1,0 +1,58 @@
+output "agent_id" {
+  description = "Id of the agent as the master knows it: <account>-<region>."
+  value       = local.agent_id
+}
+
+output "agent_name" {
+  description = "Display name of the agent (AGENT_NAME)."
+  value       = local.agent_name
+}
+
+output "function_name" {
+  description = "Name of the QueryErrorLogs Lambda function."
+  value       = aws_lambda_function.this.function_name
+}
+
+output "function_arn" {
+  description = "ARN of the QueryErrorLogs Lambda function."
+  value       = aws_lambda_function.this.arn
+}
+
+output "role_arn" {
+  description = "ARN of the function's execution role."
+  value       = aws_iam_role.lambda.arn
+}
+
+output "state_parameter_name" {
+  description = "Name of the SSM parameter holding the agent's checkpoint and config (STATE_PARAMETER)."
+  value       = aws_ssm_parameter.state.name
+}
+
+output "schedule_arn" {
+  description = "ARN of the EventBridge Scheduler schedule that runs the agent."
+  value       = aws_scheduler_schedule.this.arn
+}
+
+output "forward_rule_arn" {
+  description = "ARN of the default-bus rule forwarding AWS events to the master bus (null when forward_aws_events is false)."
+  value       = one(aws_cloudwatch_event_rule.forward[*].arn)
+}
+
+output "config_update_rule_arn" {
+  description = "ARN of the default-bus rule delivering the master's Agent Config Update events to the function."
+  value       = aws_cloudwatch_event_rule.config_update.arn
+}
+
+output "dead_letter_queue_arns" {
+  description = "ARNs of the dead-letter queues: events (default-bus rules), schedule and lambda (failed asynchronous invocations)."
+  value = {
+    events   = aws_sqs_queue.events_dlq.arn
+    schedule = aws_sqs_queue.schedule_dlq.arn
+    lambda   = aws_sqs_queue.lambda_dlq.arn
+  }
+}
+
+output "kms_key_arn" {
+  description = "ARN of the agent's KMS key (queues, log group, Lambda environment, schedule)."
+  value       = aws_kms_key.this.arn
+}

@@ -1,0 +1,1277 @@
+data "aws_caller_identity" "current" {}
+
+data "aws_partition" "current" {}
+
+data "aws_region" "current" {}
+
+locals {
+  account_id = data.aws_caller_identity.current.account_id
+  partition  = data.aws_partition.current.partition
+  region     = data.aws_region.current.name
+
+  table_name                = var.name
+  event_bus_name            = var.name
+  cursor_key_parameter_name = "/${var.name}/api/cursor-key"
+
+  # Envelope sources this system puts on the master bus (DESIGN.md §5).
+  bus_sources = ["monitoring.agent.logs", "monitoring.agent", "aws.guardduty", "aws.health", "aws.cloudwatch"]
+
+  # One Lambda function per entry: the key names its role, log group,
+  # dead-letter queue and alarm.
+  function_names = {
+    handle_monitoring_events = "${var.name}-handle-monitoring-events"
+    update_deployment        = "${var.name}-update-deployment"
+    daily_report             = "${var.name}-daily-report"
+    list_events              = "${var.name}-api-list-events"
+    get_event                = "${var.name}-api-get-event"
+    update_event             = "${var.name}-api-update-event"
+    list_agents              = "${var.name}-api-list-agents"
+    get_agent                = "${var.name}-api-get-agent"
+    update_agent             = "${var.name}-api-update-agent"
+  }
+
+  # The REST routes, each its own function of the api package.
+  api_routes = {
+    list_events  = { method = "GET", resource = "events", arn_path = "/events", description = "GET /events" }
+    get_event    = { method = "GET", resource = "event", arn_path = "/events/*", description = "GET /events/{eventId}" }
+    update_event = { method = "PUT", resource = "event", arn_path = "/events/*", description = "PUT /events/{eventId}" }
+    list_agents  = { method = "GET", resource = "agents", arn_path = "/agents", description = "GET /agents" }
+    get_agent    = { method = "GET", resource = "agent", arn_path = "/agents/*", description = "GET /agents/{agentId}" }
+    update_agent = { method = "PUT", resource = "agent", arn_path = "/agents/*", description = "PUT /agents/{agentId}" }
+  }
+
+  # Path parameter of each API resource ("": none).
+  api_path_parameters = {
+    events = ""
+    event  = "eventId"
+    agents = ""
+    agent  = "agentId"
+  }
+
+  api_resource_ids = {
+    events = aws_api_gateway_resource.events.id
+    event  = aws_api_gateway_resource.event.id
+    agents = aws_api_gateway_resource.agents.id
+    agent  = aws_api_gateway_resource.agent.id
+  }
+
+  api_resource_methods = {
+    events = "GET,OPTIONS"
+    event  = "GET,PUT,OPTIONS"
+    agents = "GET,OPTIONS"
+    agent  = "GET,PUT,OPTIONS"
+  }
+
+  cors_enabled   = length(var.cors_allowed_origins) > 0
+  cors_resources = { for k, v in local.api_path_parameters : k => v if local.cors_enabled }
+
+  # report_sender may be "Name <address>": SES identities and IAM use the address.
+  sender_address = trimspace(try(regex("<([^>]+)>", var.report_sender)[0], var.report_sender))
+  sender_domain  = element(split("@", local.sender_address), 1)
+
+  # Default buses of the agents, where configs are pushed (events:PutEvents).
+  # With an organization the accounts are not known here: any account's bus,
+  # the agent's own bus policy being what admits the master.
+  agent_bus_arn_any_region = replace(var.agent_bus_arn_template, "{region}", "*")
+  agent_bus_arns = distinct(concat(
+    [for id in var.agent_account_ids : replace(local.agent_bus_arn_any_region, "{account}", id)],
+    var.organization_id == null ? [] : [replace(local.agent_bus_arn_any_region, "{account}", "*")],
+  ))
+
+  alarm_actions = var.alarm_sns_topic_arn == null ? [] : [var.alarm_sns_topic_arn]
+
+  dead_letter_queue_names = merge(
+    {
+      events         = aws_sqs_queue.events_dlq.name
+      daily_schedule = aws_sqs_queue.schedule_dlq.name
+    },
+    { for k, q in aws_sqs_queue.lambda_dlq : "lambda_${k}" => q.name },
+  )
+}
+
+################################################################################
+# KMS key: table, queues, log groups, cursor-key parameter, Lambda environment,
+# schedule input
+################################################################################
+
+resource "aws_kms_key" "this" {
+  description             = "${var.name}: DynamoDB table, SQS dead-letter queues, CloudWatch log groups, SSM cursor key, Lambda environment"
+  enable_key_rotation     = true
+  deletion_window_in_days = var.kms_key_deletion_window_in_days
+
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "AccountAdministersTheKeyThroughIam"
+        Effect    = "Allow"
+        Principal = { AWS = "arn:${local.partition}:iam::${local.account_id}:root" }
+        Action    = "kms:*"
+        Resource  = "*"
+      },
+      {
+        Sid       = "CloudWatchLogsEncryptsTheModuleLogGroups"
+        Effect    = "Allow"
+        Principal = { Service = "logs.${local.region}.amazonaws.com" }
+        Action    = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
+        Resource  = "*"
+        Condition = {
+          ArnLike = {
+            "kms:EncryptionContext:aws:logs:arn" = [
+              "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/lambda/${var.name}-*",
+              "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/apigateway/${var.name}-*",
+              "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:API-Gateway-Execution-Logs_*",
+            ]
+          }
+        }
+      },
+      {
+        Sid       = "EventBridgeRulesSendToEncryptedDeadLetterQueue"
+        Effect    = "Allow"
+        Principal = { Service = "events.amazonaws.com" }
+        Action    = ["kms:Decrypt", "kms:GenerateDataKey"]
+        Resource  = "*"
+        Condition = {
+          StringEquals = { "aws:SourceAccount" = local.account_id }
+        }
+      },
+    ]
+  })
+
+  tags = var.tags
+}
+
+resource "aws_kms_alias" "this" {
+  name          = "alias/${var.name}"
+  target_key_id = aws_kms_key.this.key_id
+}
+
+################################################################################
+# DynamoDB table (single-table design, see adapters/src/aws/dynamodb.rs)
+################################################################################
+
+resource "aws_dynamodb_table" "this" {
+  name                        = local.table_name
+  billing_mode                = "PAY_PER_REQUEST"
+  hash_key                    = "PK"
+  range_key                   = "SK"
+  deletion_protection_enabled = var.deletion_protection
+
+  attribute {
+    name = "PK"
+    type = "S"
+  }
+
+  attribute {
+    name = "SK"
+    type = "S"
+  }
+
+  attribute {
+    name = "gsi1pk"
+    type = "S"
+  }
+
+  attribute {
+    name = "gsi1sk"
+    type = "S"
+  }
+
+  attribute {
+    name = "gsi2pk"
+    type = "S"
+  }
+
+  attribute {
+    name = "gsi2sk"
+    type = "S"
+  }
+
+  # Events by the day of their newest activity.
+  global_secondary_index {
+    name            = "gsi1"
+    hash_key        = "gsi1pk"
+    range_key       = "gsi1sk"
+    projection_type = "ALL"
+  }
+
+  # Day counters by day.
+  global_secondary_index {
+    name               = "gsi2"
+    hash_key           = "gsi2pk"
+    range_key          = "gsi2sk"
+    projection_type    = "INCLUDE"
+    non_key_attributes = ["count"]
+  }
+
+  ttl {
+    attribute_name = "expires_at"
+    enabled        = true
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = aws_kms_key.this.arn
+  }
+
+  tags = var.tags
+}
+
+################################################################################
+# Event bus and its policy
+################################################################################
+
+resource "aws_cloudwatch_event_bus" "this" {
+  name = local.event_bus_name
+  tags = var.tags
+}
+
+data "aws_iam_policy_document" "event_bus" {
+  dynamic "statement" {
+    for_each = length(var.agent_account_ids) > 0 ? [var.agent_account_ids] : []
+
+    content {
+      sid       = "AgentAccountsPutMonitoringEvents"
+      actions   = ["events:PutEvents"]
+      resources = [aws_cloudwatch_event_bus.this.arn]
+
+      principals {
+        type        = "AWS"
+        identifiers = [for id in statement.value : "arn:${local.partition}:iam::${id}:root"]
+      }
+
+      condition {
+        test     = "StringEquals"
+        variable = "events:source"
+        values   = local.bus_sources
+      }
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.organization_id == null ? [] : [var.organization_id]
+
+    content {
+      sid       = "OrganizationPutsMonitoringEvents"
+      actions   = ["events:PutEvents"]
+      resources = [aws_cloudwatch_event_bus.this.arn]
+
+      principals {
+        type        = "AWS"
+        identifiers = ["*"]
+      }
+
+      condition {
+        test     = "StringEquals"
+        variable = "aws:PrincipalOrgID"
+        values   = [statement.value]
+      }
+
+      condition {
+        test     = "StringEquals"
+        variable = "events:source"
+        values   = local.bus_sources
+      }
+    }
+  }
+}
+
+resource "aws_cloudwatch_event_bus_policy" "this" {
+  event_bus_name = aws_cloudwatch_event_bus.this.name
+  policy         = data.aws_iam_policy_document.event_bus.json
+
+  lifecycle {
+    precondition {
+      condition     = length(var.agent_account_ids) > 0 || var.organization_id != null
+      error_message = "Set agent_account_ids, organization_id or both: nobody could publish to the master bus otherwise."
+    }
+  }
+}
+
+################################################################################
+# Rules on the master bus
+################################################################################
+
+resource "aws_cloudwatch_event_rule" "monitoring_events" {
+  name           = "${var.name}-monitoring-events"
+  description    = "Agent log errors and forwarded GuardDuty, Health and alarm events to HandleMonitoringEvents"
+  event_bus_name = aws_cloudwatch_event_bus.this.name
+
+  event_pattern = jsonencode({
+    "$or" = [
+      { source = ["monitoring.agent.logs"], "detail-type" = ["Log Errors Detected"] },
+      { source = ["aws.guardduty"], "detail-type" = ["GuardDuty Finding"] },
+      { source = ["aws.health"], "detail-type" = ["AWS Health Event"] },
+      { source = ["aws.cloudwatch"], "detail-type" = ["CloudWatch Alarm State Change"] },
+    ]
+  })
+
+  tags = var.tags
+}
+
+resource "aws_cloudwatch_event_rule" "agent_events" {
+  name           = "${var.name}-agent-events"
+  description    = "Agent lifecycle events to UpdateDeployment"
+  event_bus_name = aws_cloudwatch_event_bus.this.name
+
+  event_pattern = jsonencode({
+    source        = ["monitoring.agent"]
+    "detail-type" = ["Agent Registered", "Agent Heartbeat", "Agent Config Applied"]
+  })
+
+  tags = var.tags
+}
+
+resource "aws_cloudwatch_event_target" "monitoring_events" {
+  rule           = aws_cloudwatch_event_rule.monitoring_events.name
+  event_bus_name = aws_cloudwatch_event_bus.this.name
+  target_id      = "handle-monitoring-events"
+  arn            = aws_lambda_function.handle_monitoring_events.arn
+
+  retry_policy {
+    maximum_event_age_in_seconds = var.event_target_max_event_age_seconds
+    maximum_retry_attempts       = var.event_target_max_retry_attempts
+  }
+
+  dead_letter_config {
+    arn = aws_sqs_queue.events_dlq.arn
+  }
+}
+
+resource "aws_cloudwatch_event_target" "agent_events" {
+  rule           = aws_cloudwatch_event_rule.agent_events.name
+  event_bus_name = aws_cloudwatch_event_bus.this.name
+  target_id      = "update-deployment"
+  arn            = aws_lambda_function.update_deployment.arn
+
+  retry_policy {
+    maximum_event_age_in_seconds = var.event_target_max_event_age_seconds
+    maximum_retry_attempts       = var.event_target_max_retry_attempts
+  }
+
+  dead_letter_config {
+    arn = aws_sqs_queue.events_dlq.arn
+  }
+}
+
+resource "aws_lambda_permission" "monitoring_events" {
+  statement_id   = "AllowMonitoringEventsRule"
+  action         = "lambda:InvokeFunction"
+  function_name  = aws_lambda_function.handle_monitoring_events.function_name
+  principal      = "events.amazonaws.com"
+  source_arn     = aws_cloudwatch_event_rule.monitoring_events.arn
+  source_account = local.account_id
+}
+
+resource "aws_lambda_permission" "agent_events" {
+  statement_id   = "AllowAgentEventsRule"
+  action         = "lambda:InvokeFunction"
+  function_name  = aws_lambda_function.update_deployment.function_name
+  principal      = "events.amazonaws.com"
+  source_arn     = aws_cloudwatch_event_rule.agent_events.arn
+  source_account = local.account_id
+}
+
+################################################################################
+# Dead-letter queues
+################################################################################
+
+# Events the two rules could not deliver.
+resource "aws_sqs_queue" "events_dlq" {
+  name                      = "${var.name}-events-dlq"
+  message_retention_seconds = var.dlq_message_retention_seconds
+  kms_master_key_id         = aws_kms_key.this.arn
+  tags                      = var.tags
+}
+
+data "aws_iam_policy_document" "events_dlq" {
+  statement {
+    sid       = "MasterBusRulesSendUndeliveredEvents"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.events_dlq.arn]
+
+    principals {
+      type        = "Service"
+      identifiers = ["events.amazonaws.com"]
+    }
+
+    condition {
+      test     = "ArnEquals"
+      variable = "aws:SourceArn"
+      values   = [aws_cloudwatch_event_rule.monitoring_events.arn, aws_cloudwatch_event_rule.agent_events.arn]
+    }
+  }
+}
+
+resource "aws_sqs_queue_policy" "events_dlq" {
+  queue_url = aws_sqs_queue.events_dlq.id
+  policy    = data.aws_iam_policy_document.events_dlq.json
+}
+
+# Daily-report invocations the schedule could not deliver (sent with the
+# schedule's role).
+resource "aws_sqs_queue" "schedule_dlq" {
+  name                      = "${var.name}-daily-report-schedule-dlq"
+  message_retention_seconds = var.dlq_message_retention_seconds
+  kms_master_key_id         = aws_kms_key.this.arn
+  tags                      = var.tags
+}
+
+# Asynchronous invocations a function failed after Lambda's retries (sent with
+# the function's role). The API functions are invoked synchronously by API
+# Gateway: their queues stay empty unless someone invokes them asynchronously.
+resource "aws_sqs_queue" "lambda_dlq" {
+  for_each = local.function_names
+
+  name                      = "${each.value}-dlq"
+  message_retention_seconds = var.dlq_message_retention_seconds
+  kms_master_key_id         = aws_kms_key.this.arn
+  tags                      = var.tags
+}
+
+################################################################################
+# Lambda: shared pieces (role, log group, base policy)
+################################################################################
+
+data "aws_iam_policy_document" "lambda_assume_role" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "lambda" {
+  for_each = local.function_names
+
+  name               = each.value
+  description        = "Execution role of the ${each.value} Lambda function"
+  assume_role_policy = data.aws_iam_policy_document.lambda_assume_role.json
+  tags               = var.tags
+}
+
+resource "aws_cloudwatch_log_group" "lambda" {
+  for_each = local.function_names
+
+  name              = "/aws/lambda/${each.value}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = aws_kms_key.this.arn
+  tags              = var.tags
+}
+
+# What every function needs: write its own logs, send to its own dead-letter
+# queue (KMS-encrypted), decrypt its environment.
+data "aws_iam_policy_document" "lambda_base" {
+  for_each = local.function_names
+
+  statement {
+    sid       = "WriteOwnLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.lambda[each.key].arn}:*"]
+  }
+
+  statement {
+    sid       = "SendToOwnDeadLetterQueue"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.lambda_dlq[each.key].arn]
+  }
+
+  statement {
+    sid       = "UseModuleKey"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [aws_kms_key.this.arn]
+  }
+}
+
+resource "aws_iam_role_policy" "lambda_base" {
+  for_each = local.function_names
+
+  name   = "base"
+  role   = aws_iam_role.lambda[each.key].id
+  policy = data.aws_iam_policy_document.lambda_base[each.key].json
+}
+
+# Retries and age limit of asynchronous invocations (rules and schedule).
+resource "aws_lambda_function_event_invoke_config" "handle_monitoring_events" {
+  function_name                = aws_lambda_function.handle_monitoring_events.function_name
+  maximum_retry_attempts       = var.async_max_retry_attempts
+  maximum_event_age_in_seconds = var.async_max_event_age_seconds
+}
+
+resource "aws_lambda_function_event_invoke_config" "update_deployment" {
+  function_name                = aws_lambda_function.update_deployment.function_name
+  maximum_retry_attempts       = var.async_max_retry_attempts
+  maximum_event_age_in_seconds = var.async_max_event_age_seconds
+}
+
+resource "aws_lambda_function_event_invoke_config" "daily_report" {
+  function_name                = aws_lambda_function.daily_report.function_name
+  maximum_retry_attempts       = var.async_max_retry_attempts
+  maximum_event_age_in_seconds = var.async_max_event_age_seconds
+}
+
+################################################################################
+# HandleMonitoringEvents
+################################################################################
+
+# EventStore::record: GetItem (marker, event), UpdateItem (listed day) and a
+# TransactWriteItems of two Puts and one Update (IAM checks each item action).
+data "aws_iam_policy_document" "handle_monitoring_events" {
+  statement {
+    sid       = "RecordOccurrences"
+    actions   = ["dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+    resources = [aws_dynamodb_table.this.arn]
+  }
+}
+
+resource "aws_iam_role_policy" "handle_monitoring_events" {
+  name   = "handle-monitoring-events"
+  role   = aws_iam_role.lambda["handle_monitoring_events"].id
+  policy = data.aws_iam_policy_document.handle_monitoring_events.json
+}
+
+resource "aws_lambda_function" "handle_monitoring_events" {
+  #checkov:skip=CKV_AWS_117: needs only AWS APIs (DynamoDB); no VPC resource to reach, and a VPC would need NAT or endpoints
+  #checkov:skip=CKV_AWS_272: packages are built from this repository by ops/build and deployed from local zips; no AWS Signer profile is part of this module
+  function_name                  = local.function_names.handle_monitoring_events
+  description                    = "HandleMonitoringEvents: stores agent and forwarded AWS events in DynamoDB"
+  role                           = aws_iam_role.lambda["handle_monitoring_events"].arn
+  runtime                        = "provided.al2023"
+  handler                        = "bootstrap"
+  architectures                  = [var.architecture]
+  filename                       = var.handle_monitoring_events_zip
+  source_code_hash               = filebase64sha256(var.handle_monitoring_events_zip)
+  memory_size                    = var.lambda_memory_size
+  timeout                        = var.lambda_timeout
+  reserved_concurrent_executions = var.handle_monitoring_events_reserved_concurrency
+  kms_key_arn                    = aws_kms_key.this.arn
+
+  environment {
+    variables = {
+      TABLE_NAME     = aws_dynamodb_table.this.name
+      RETENTION_DAYS = tostring(var.retention_days)
+    }
+  }
+
+  dead_letter_config {
+    target_arn = aws_sqs_queue.lambda_dlq["handle_monitoring_events"].arn
+  }
+
+  tracing_config {
+    mode = "PassThrough"
+  }
+
+  logging_config {
+    log_format = "Text"
+    log_group  = aws_cloudwatch_log_group.lambda["handle_monitoring_events"].name
+  }
+
+  tags = var.tags
+
+  depends_on = [aws_iam_role_policy.lambda_base, aws_iam_role_policy.handle_monitoring_events]
+}
+
+################################################################################
+# UpdateDeployment
+################################################################################
+
+# Agents: GetItem / conditional PutItem; config pushes: PutEvents on the
+# agents' buses.
+data "aws_iam_policy_document" "update_deployment" {
+  statement {
+    sid       = "TrackAgents"
+    actions   = ["dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem"]
+    resources = [aws_dynamodb_table.this.arn]
+  }
+
+  statement {
+    sid       = "PushConfigsToAgents"
+    actions   = ["events:PutEvents"]
+    resources = local.agent_bus_arns
+  }
+}
+
+resource "aws_iam_role_policy" "update_deployment" {
+  name   = "update-deployment"
+  role   = aws_iam_role.lambda["update_deployment"].id
+  policy = data.aws_iam_policy_document.update_deployment.json
+}
+
+resource "aws_lambda_function" "update_deployment" {
+  #checkov:skip=CKV_AWS_117: needs only AWS APIs (DynamoDB, EventBridge); no VPC resource to reach, and a VPC would need NAT or endpoints
+  #checkov:skip=CKV_AWS_272: packages are built from this repository by ops/build and deployed from local zips; no AWS Signer profile is part of this module
+  function_name                  = local.function_names.update_deployment
+  description                    = "UpdateDeployment: records agent lifecycle events and pushes configs to agents"
+  role                           = aws_iam_role.lambda["update_deployment"].arn
+  runtime                        = "provided.al2023"
+  handler                        = "bootstrap"
+  architectures                  = [var.architecture]
+  filename                       = var.update_deployment_zip
+  source_code_hash               = filebase64sha256(var.update_deployment_zip)
+  memory_size                    = var.lambda_memory_size
+  timeout                        = var.lambda_timeout
+  reserved_concurrent_executions = var.update_deployment_reserved_concurrency
+  kms_key_arn                    = aws_kms_key.this.arn
+
+  environment {
+    variables = {
+      TABLE_NAME             = aws_dynamodb_table.this.name
+      RETENTION_DAYS         = tostring(var.retention_days)
+      AGENT_BUS_ARN_TEMPLATE = var.agent_bus_arn_template
+    }
+  }
+
+  dead_letter_config {
+    target_arn = aws_sqs_queue.lambda_dlq["update_deployment"].arn
+  }
+
+  tracing_config {
+    mode = "PassThrough"
+  }
+
+  logging_config {
+    log_format = "Text"
+    log_group  = aws_cloudwatch_log_group.lambda["update_deployment"].name
+  }
+
+  tags = var.tags
+
+  depends_on = [aws_iam_role_policy.lambda_base, aws_iam_role_policy.update_deployment]
+}
+
+################################################################################
+# DailyReport
+################################################################################
+
+resource "aws_ses_email_identity" "sender" {
+  count = var.create_sender_identity ? 1 : 0
+
+  email = local.sender_address
+}
+
+# Day counters: Query gsi2, then BatchGetItem of the events; quiet agents:
+# Query PK=AGENTS. Mail: SendRawEmail from the sender's identity (address or
+# domain); in the SES sandbox the recipients are identities too.
+data "aws_iam_policy_document" "daily_report" {
+  statement {
+    sid       = "ReadDayActivity"
+    actions   = ["dynamodb:DescribeTable", "dynamodb:Query", "dynamodb:BatchGetItem"]
+    resources = [aws_dynamodb_table.this.arn, "${aws_dynamodb_table.this.arn}/index/gsi2"]
+  }
+
+  statement {
+    sid     = "SendReport"
+    actions = ["ses:SendRawEmail"]
+    resources = distinct(concat(
+      [
+        "arn:${local.partition}:ses:${local.region}:${local.account_id}:identity/${local.sender_address}",
+        "arn:${local.partition}:ses:${local.region}:${local.account_id}:identity/${local.sender_domain}",
+      ],
+      [for r in var.report_recipients : "arn:${local.partition}:ses:${local.region}:${local.account_id}:identity/${trimspace(r)}"],
+    ))
+  }
+}
+
+resource "aws_iam_role_policy" "daily_report" {
+  name   = "daily-report"
+  role   = aws_iam_role.lambda["daily_report"].id
+  policy = data.aws_iam_policy_document.daily_report.json
+}
+
+resource "aws_lambda_function" "daily_report" {
+  #checkov:skip=CKV_AWS_117: needs only AWS APIs (DynamoDB, SES); no VPC resource to reach, and a VPC would need NAT or endpoints
+  #checkov:skip=CKV_AWS_272: packages are built from this repository by ops/build and deployed from local zips; no AWS Signer profile is part of this module
+  function_name                  = local.function_names.daily_report
+  description                    = "DailyReport: e-mails the previous UTC day's activity through SES"
+  role                           = aws_iam_role.lambda["daily_report"].arn
+  runtime                        = "provided.al2023"
+  handler                        = "bootstrap"
+  architectures                  = [var.architecture]
+  filename                       = var.daily_report_zip
+  source_code_hash               = filebase64sha256(var.daily_report_zip)
+  memory_size                    = var.lambda_memory_size
+  timeout                        = var.daily_report_timeout
+  reserved_concurrent_executions = var.daily_report_reserved_concurrency
+  kms_key_arn                    = aws_kms_key.this.arn
+
+  environment {
+    variables = {
+      TABLE_NAME     = aws_dynamodb_table.this.name
+      RETENTION_DAYS = tostring(var.retention_days)
+      SENDER         = var.report_sender
+      RECIPIENTS     = join(",", [for r in var.report_recipients : trimspace(r)])
+    }
+  }
+
+  dead_letter_config {
+    target_arn = aws_sqs_queue.lambda_dlq["daily_report"].arn
+  }
+
+  tracing_config {
+    mode = "PassThrough"
+  }
+
+  logging_config {
+    log_format = "Text"
+    log_group  = aws_cloudwatch_log_group.lambda["daily_report"].name
+  }
+
+  tags = var.tags
+
+  depends_on = [aws_iam_role_policy.lambda_base, aws_iam_role_policy.daily_report]
+}
+
+data "aws_iam_policy_document" "scheduler_assume_role" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["scheduler.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+resource "aws_iam_role" "schedule" {
+  name               = "${var.name}-daily-report-schedule"
+  description        = "Lets EventBridge Scheduler invoke ${local.function_names.daily_report} and use its dead-letter queue"
+  assume_role_policy = data.aws_iam_policy_document.scheduler_assume_role.json
+  tags               = var.tags
+}
+
+data "aws_iam_policy_document" "schedule" {
+  statement {
+    sid       = "InvokeDailyReport"
+    actions   = ["lambda:InvokeFunction"]
+    resources = [aws_lambda_function.daily_report.arn]
+  }
+
+  statement {
+    sid       = "SendToScheduleDeadLetterQueue"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.schedule_dlq.arn]
+  }
+
+  statement {
+    sid       = "UseModuleKey"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [aws_kms_key.this.arn]
+  }
+}
+
+resource "aws_iam_role_policy" "schedule" {
+  name   = "daily-report-schedule"
+  role   = aws_iam_role.schedule.id
+  policy = data.aws_iam_policy_document.schedule.json
+}
+
+resource "aws_scheduler_schedule" "daily_report" {
+  name                         = "${var.name}-daily-report"
+  description                  = "Runs DailyReport once a day"
+  schedule_expression          = var.report_schedule_expression
+  schedule_expression_timezone = var.report_time_zone
+  kms_key_arn                  = aws_kms_key.this.arn
+
+  flexible_time_window {
+    mode = "OFF"
+  }
+
+  target {
+    arn      = aws_lambda_function.daily_report.arn
+    role_arn = aws_iam_role.schedule.arn
+    input    = jsonencode({})
+
+    retry_policy {
+      maximum_event_age_in_seconds = var.event_target_max_event_age_seconds
+      maximum_retry_attempts       = var.event_target_max_retry_attempts
+    }
+
+    dead_letter_config {
+      arn = aws_sqs_queue.schedule_dlq.arn
+    }
+  }
+
+  depends_on = [aws_iam_role_policy.schedule]
+}
+
+################################################################################
+# REST API: cursor key
+################################################################################
+
+resource "random_password" "cursor_key" {
+  length  = 64
+  special = false
+}
+
+# The key that signs list cursors. Its value lives in the state and in SSM;
+# the functions get only the parameter's name.
+resource "aws_ssm_parameter" "cursor_key" {
+  name        = local.cursor_key_parameter_name
+  description = "${var.name}: key that signs the REST API's list cursors"
+  type        = "SecureString"
+  key_id      = aws_kms_key.this.arn
+  value       = random_password.cursor_key.result
+  tags        = var.tags
+}
+
+################################################################################
+# REST API: one function per route
+################################################################################
+
+# Every route: read the table (and its indexes) and the cursor key.
+data "aws_iam_policy_document" "api_read" {
+  statement {
+    sid       = "ReadEventsAndAgents"
+    actions   = ["dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem"]
+    resources = [aws_dynamodb_table.this.arn, "${aws_dynamodb_table.this.arn}/index/*"]
+  }
+
+  statement {
+    sid       = "ReadCursorKey"
+    actions   = ["ssm:GetParameter"]
+    resources = [aws_ssm_parameter.cursor_key.arn]
+  }
+}
+
+resource "aws_iam_role_policy" "api_read" {
+  for_each = local.api_routes
+
+  name   = "api-read"
+  role   = aws_iam_role.lambda[each.key].id
+  policy = data.aws_iam_policy_document.api_read.json
+}
+
+# PUT /events/{eventId}: conditional PutItem of the event, UpdateItem of its
+# listed day.
+data "aws_iam_policy_document" "api_update_event" {
+  statement {
+    sid       = "TriageEvents"
+    actions   = ["dynamodb:PutItem", "dynamodb:UpdateItem"]
+    resources = [aws_dynamodb_table.this.arn]
+  }
+}
+
+resource "aws_iam_role_policy" "api_update_event" {
+  name   = "api-update-event"
+  role   = aws_iam_role.lambda["update_event"].id
+  policy = data.aws_iam_policy_document.api_update_event.json
+}
+
+# PUT /agents/{agentId}: conditional PutItem of the agent, then the config
+# push to the agent's bus.
+data "aws_iam_policy_document" "api_update_agent" {
+  statement {
+    sid       = "ConfigureAgents"
+    actions   = ["dynamodb:PutItem"]
+    resources = [aws_dynamodb_table.this.arn]
+  }
+
+  statement {
+    sid       = "PushConfigsToAgents"
+    actions   = ["events:PutEvents"]
+    resources = local.agent_bus_arns
+  }
+}
+
+resource "aws_iam_role_policy" "api_update_agent" {
+  name   = "api-update-agent"
+  role   = aws_iam_role.lambda["update_agent"].id
+  policy = data.aws_iam_policy_document.api_update_agent.json
+}
+
+resource "aws_lambda_function" "api" {
+  #checkov:skip=CKV_AWS_117: needs only AWS APIs (DynamoDB, SSM, EventBridge); no VPC resource to reach, and a VPC would need NAT or endpoints
+  #checkov:skip=CKV_AWS_272: packages are built from this repository by ops/build and deployed from local zips; no AWS Signer profile is part of this module
+  for_each = local.api_routes
+
+  function_name                  = local.function_names[each.key]
+  description                    = "REST API route ${each.value.description}"
+  role                           = aws_iam_role.lambda[each.key].arn
+  runtime                        = "provided.al2023"
+  handler                        = "bootstrap"
+  architectures                  = [var.architecture]
+  filename                       = var.api_zip
+  source_code_hash               = filebase64sha256(var.api_zip)
+  memory_size                    = var.lambda_memory_size
+  timeout                        = var.lambda_timeout
+  reserved_concurrent_executions = var.api_reserved_concurrency
+  kms_key_arn                    = aws_kms_key.this.arn
+
+  environment {
+    variables = {
+      TABLE_NAME             = aws_dynamodb_table.this.name
+      RETENTION_DAYS         = tostring(var.retention_days)
+      CURSOR_KEY_PARAMETER   = aws_ssm_parameter.cursor_key.name
+      AGENT_BUS_ARN_TEMPLATE = var.agent_bus_arn_template
+    }
+  }
+
+  dead_letter_config {
+    target_arn = aws_sqs_queue.lambda_dlq[each.key].arn
+  }
+
+  tracing_config {
+    mode = "PassThrough"
+  }
+
+  logging_config {
+    log_format = "Text"
+    log_group  = aws_cloudwatch_log_group.lambda[each.key].name
+  }
+
+  tags = var.tags
+
+  depends_on = [
+    aws_iam_role_policy.lambda_base,
+    aws_iam_role_policy.api_read,
+    aws_iam_role_policy.api_update_event,
+    aws_iam_role_policy.api_update_agent,
+  ]
+}
+
+resource "aws_lambda_permission" "api" {
+  for_each = local.api_routes
+
+  statement_id  = "AllowApiGateway"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.api[each.key].function_name
+  principal     = "apigateway.amazonaws.com"
+  source_arn    = "${aws_api_gateway_rest_api.this.execution_arn}/*/${each.value.method}${each.value.arn_path}"
+}
+
+################################################################################
+# REST API: API Gateway
+################################################################################
+
+resource "aws_api_gateway_rest_api" "this" {
+  name        = var.name
+  description = "${var.name}: events and agents (IAM-authenticated)"
+
+  endpoint_configuration {
+    types = ["REGIONAL"]
+  }
+
+  tags = var.tags
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+resource "aws_api_gateway_resource" "events" {
+  rest_api_id = aws_api_gateway_rest_api.this.id
+  parent_id   = aws_api_gateway_rest_api.this.root_resource_id
+  path_part   = "events"
+}
+
+resource "aws_api_gateway_resource" "event" {
+  rest_api_id = aws_api_gateway_rest_api.this.id
+  parent_id   = aws_api_gateway_resource.events.id
+  path_part   = "{eventId}"
+}
+
+resource "aws_api_gateway_resource" "agents" {
+  rest_api_id = aws_api_gateway_rest_api.this.id
+  parent_id   = aws_api_gateway_rest_api.this.root_resource_id
+  path_part   = "agents"
+}
+
+resource "aws_api_gateway_resource" "agent" {
+  rest_api_id = aws_api_gateway_rest_api.this.id
+  parent_id   = aws_api_gateway_resource.agents.id
+  path_part   = "{agentId}"
+}
+
+# Requires the declared path parameters; query parameters and bodies are
+# validated by the function, which answers the API's own 400 errors.
+resource "aws_api_gateway_request_validator" "this" {
+  rest_api_id                 = aws_api_gateway_rest_api.this.id
+  name                        = "parameters"
+  validate_request_parameters = true
+  validate_request_body       = false
+}
+
+resource "aws_api_gateway_method" "route" {
+  for_each = local.api_routes
+
+  rest_api_id          = aws_api_gateway_rest_api.this.id
+  resource_id          = local.api_resource_ids[each.value.resource]
+  http_method          = each.value.method
+  authorization        = "AWS_IAM"
+  request_validator_id = aws_api_gateway_request_validator.this.id
+
+  request_parameters = {
+    for p in compact([local.api_path_parameters[each.value.resource]]) : "method.request.path.${p}" => true
+  }
+}
+
+resource "aws_api_gateway_integration" "route" {
+  for_each = local.api_routes
+
+  rest_api_id             = aws_api_gateway_rest_api.this.id
+  resource_id             = aws_api_gateway_method.route[each.key].resource_id
+  http_method             = aws_api_gateway_method.route[each.key].http_method
+  type                    = "AWS_PROXY"
+  integration_http_method = "POST"
+  uri                     = aws_lambda_function.api[each.key].invoke_arn
+}
+
+# CORS preflight (only with cors_allowed_origins): a MOCK answer naming the
+# caller's origin when it is allowed. AWS_IAM like every method of this API.
+resource "aws_api_gateway_method" "options" {
+  for_each = local.cors_resources
+
+  rest_api_id          = aws_api_gateway_rest_api.this.id
+  resource_id          = local.api_resource_ids[each.key]
+  http_method          = "OPTIONS"
+  authorization        = "AWS_IAM"
+  request_validator_id = aws_api_gateway_request_validator.this.id
+
+  request_parameters = {
+    for p in compact([each.value]) : "method.request.path.${p}" => true
+  }
+}
+
+resource "aws_api_gateway_integration" "options" {
+  for_each = local.cors_resources
+
+  rest_api_id = aws_api_gateway_rest_api.this.id
+  resource_id = aws_api_gateway_method.options[each.key].resource_id
+  http_method = aws_api_gateway_method.options[each.key].http_method
+  type        = "MOCK"
+
+  request_templates = {
+    "application/json" = jsonencode({ statusCode = 200 })
+  }
+}
+
+resource "aws_api_gateway_method_response" "options" {
+  for_each = local.cors_resources
+
+  rest_api_id = aws_api_gateway_rest_api.this.id
+  resource_id = aws_api_gateway_method.options[each.key].resource_id
+  http_method = aws_api_gateway_method.options[each.key].http_method
+  status_code = "200"
+
+  response_parameters = {
+    "method.response.header.Access-Control-Allow-Headers" = true
+    "method.response.header.Access-Control-Allow-Methods" = true
+    "method.response.header.Access-Control-Allow-Origin"  = true
+    "method.response.header.Access-Control-Max-Age"       = true
+    "method.response.header.Vary"                         = true
+  }
+}
+
+resource "aws_api_gateway_integration_response" "options" {
+  for_each = local.cors_resources
+
+  rest_api_id = aws_api_gateway_rest_api.this.id
+  resource_id = aws_api_gateway_method.options[each.key].resource_id
+  http_method = aws_api_gateway_method.options[each.key].http_method
+  status_code = aws_api_gateway_method_response.options[each.key].status_code
+
+  response_parameters = {
+    "method.response.header.Access-Control-Allow-Headers" = "'Authorization,Content-Type,If-Match,X-Amz-Content-Sha256,X-Amz-Date,X-Amz-Security-Token'"
+    "method.response.header.Access-Control-Allow-Methods" = "'${local.api_resource_methods[each.key]}'"
+    "method.response.header.Access-Control-Allow-Origin"  = "'${var.cors_allowed_origins[0]}'"
+    "method.response.header.Access-Control-Max-Age"       = "'600'"
+    "method.response.header.Vary"                         = "'Origin'"
+  }
+
+  # With several origins, answer the caller's own origin when it is listed.
+  response_templates = {
+    "application/json" = <<-EOT
+      #set($allowed = ${jsonencode(var.cors_allowed_origins)})
+      #set($origin = $input.params().header.get("Origin"))
+      #if("$!origin" == "")#set($origin = $input.params().header.get("origin"))#end
+      #if($allowed.contains("*"))
+      #set($context.responseOverride.header.Access-Control-Allow-Origin = "*")
+      #elseif("$!origin" != "" && $allowed.contains($origin))
+      #set($context.responseOverride.header.Access-Control-Allow-Origin = $origin)
+      #end
+    EOT
+  }
+
+  depends_on = [aws_api_gateway_integration.options]
+}
+
+resource "aws_api_gateway_deployment" "this" {
+  rest_api_id = aws_api_gateway_rest_api.this.id
+  description = "${var.name} REST API"
+
+  triggers = {
+    redeployment = sha1(jsonencode([
+      aws_api_gateway_resource.events,
+      aws_api_gateway_resource.event,
+      aws_api_gateway_resource.agents,
+      aws_api_gateway_resource.agent,
+      aws_api_gateway_request_validator.this,
+      aws_api_gateway_method.route,
+      aws_api_gateway_integration.route,
+      aws_api_gateway_method.options,
+      aws_api_gateway_integration.options,
+      aws_api_gateway_method_response.options,
+      aws_api_gateway_integration_response.options,
+    ]))
+  }
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+# API Gateway writes execution logs to this group; created here so it has a
+# retention and the module's key.
+resource "aws_cloudwatch_log_group" "api_execution" {
+  name              = "API-Gateway-Execution-Logs_${aws_api_gateway_rest_api.this.id}/${var.api_stage_name}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = aws_kms_key.this.arn
+  tags              = var.tags
+}
+
+resource "aws_cloudwatch_log_group" "api_access" {
+  name              = "/aws/apigateway/${var.name}-access"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = aws_kms_key.this.arn
+  tags              = var.tags
+}
+
+resource "aws_api_gateway_stage" "this" {
+  #checkov:skip=CKV_AWS_120: caching stays off: every answer depends on the caller's IAM identity and must show the latest triage state
+  #checkov:skip=CKV2_AWS_51: client certificates authenticate API Gateway to HTTP backends; every integration here is a Lambda proxy
+  #checkov:skip=CKV2_AWS_29: every method requires SigV4 (AWS_IAM) and the stage is throttled; attach a WAF web ACL outside this module if your organisation requires one
+  rest_api_id          = aws_api_gateway_rest_api.this.id
+  deployment_id        = aws_api_gateway_deployment.this.id
+  stage_name           = var.api_stage_name
+  description          = "${var.name} REST API"
+  xray_tracing_enabled = true
+
+  access_log_settings {
+    destination_arn = aws_cloudwatch_log_group.api_access.arn
+    format = jsonencode({
+      requestId      = "$context.requestId"
+      requestTime    = "$context.requestTime"
+      caller         = "$context.identity.caller"
+      userArn        = "$context.identity.userArn"
+      sourceIp       = "$context.identity.sourceIp"
+      httpMethod     = "$context.httpMethod"
+      resourcePath   = "$context.resourcePath"
+      status         = "$context.status"
+      responseLength = "$context.responseLength"
+      latency        = "$context.responseLatency"
+      errorMessage   = "$context.error.message"
+    })
+  }
+
+  tags = var.tags
+
+  depends_on = [aws_api_gateway_account.this, aws_cloudwatch_log_group.api_execution]
+}
+
+resource "aws_api_gateway_method_settings" "all" {
+  #checkov:skip=CKV_AWS_225: caching stays off: every answer depends on the caller's IAM identity and must show the latest triage state
+  rest_api_id = aws_api_gateway_rest_api.this.id
+  stage_name  = aws_api_gateway_stage.this.stage_name
+  method_path = "*/*"
+
+  settings {
+    metrics_enabled        = true
+    logging_level          = var.api_logging_level
+    data_trace_enabled     = false
+    throttling_rate_limit  = var.api_throttle_rate_limit
+    throttling_burst_limit = var.api_throttle_burst_limit
+    caching_enabled        = false
+    cache_data_encrypted   = true
+  }
+}
+
+# Optional: the account-and-region setting that lets API Gateway write logs.
+data "aws_iam_policy_document" "api_gateway_assume_role" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["apigateway.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "api_gateway_cloudwatch" {
+  count = var.create_api_gateway_account_role ? 1 : 0
+
+  name               = "${var.name}-api-gateway-cloudwatch-${local.region}"
+  description        = "Lets API Gateway write execution and access logs in ${local.region}"
+  assume_role_policy = data.aws_iam_policy_document.api_gateway_assume_role.json
+  tags               = var.tags
+}
+
+resource "aws_iam_role_policy_attachment" "api_gateway_cloudwatch" {
+  count = var.create_api_gateway_account_role ? 1 : 0
+
+  role       = aws_iam_role.api_gateway_cloudwatch[0].name
+  policy_arn = "arn:${local.partition}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
+}
+
+resource "aws_api_gateway_account" "this" {
+  count = var.create_api_gateway_account_role ? 1 : 0
+
+  cloudwatch_role_arn = aws_iam_role.api_gateway_cloudwatch[0].arn
+
+  depends_on = [aws_iam_role_policy_attachment.api_gateway_cloudwatch]
+}
+
+################################################################################
+# Alarms
+################################################################################
+
+resource "aws_cloudwatch_metric_alarm" "dlq_not_empty" {
+  for_each = local.dead_letter_queue_names
+
+  alarm_name          = "${each.value}-not-empty"
+  alarm_description   = "Messages are waiting in the dead-letter queue ${each.value}: deliveries or invocations failed."
+  namespace           = "AWS/SQS"
+  metric_name         = "ApproximateNumberOfMessagesVisible"
+  dimensions          = { QueueName = each.value }
+  statistic           = "Maximum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+  tags                = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "function_errors" {
+  for_each = local.function_names
+
+  alarm_name          = "${each.value}-errors"
+  alarm_description   = "The Lambda function ${each.value} reported errors."
+  namespace           = "AWS/Lambda"
+  metric_name         = "Errors"
+  dimensions          = { FunctionName = each.value }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+  tags                = var.tags
+}
