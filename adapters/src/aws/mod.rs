@@ -7,6 +7,7 @@
 //! * [`ses`]: `Mailer` over SES `SendRawEmail`.
 //! * [`ssm`]: `AgentStateStore` in an SSM parameter.
 //! * [`errors`]: SDK errors to `PortError` (throttling and 5xx are transient).
+//! * [`testing`]: moto's SDK config, unique names and a fault injector, for tests.
 
 pub mod dynamodb;
 pub mod errors;
@@ -14,3 +15,4 @@ pub mod eventbridge;
 pub mod logs;
 pub mod ses;
 pub mod ssm;
+pub mod testing;
