@@ -1,0 +1,90 @@
+//! The router and `openapi.yaml` agree: every route in one is in the other,
+//! and the documented query parameters are exactly the accepted ones.
+
+use handlers::api::Route;
+use serde_yaml::Value;
+use std::collections::BTreeSet;
+
+fn spec() -> Value {
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi.yaml")).unwrap();
+    serde_yaml::from_str(&text).expect("openapi.yaml is valid YAML")
+}
+
+const METHODS: [&str; 8] = [
+    "get", "put", "post", "delete", "patch", "head", "options", "trace",
+];
+
+#[test]
+fn every_route_is_in_the_spec_and_every_operation_is_a_route() {
+    let spec = spec();
+    assert_eq!(
+        spec["openapi"].as_str().map(|v| v.starts_with("3.")),
+        Some(true)
+    );
+    let mut documented = BTreeSet::new();
+    for (path, item) in spec["paths"].as_mapping().expect("paths") {
+        for (method, _) in item.as_mapping().unwrap() {
+            let method = method.as_str().unwrap();
+            if METHODS.contains(&method) {
+                documented.insert((method.to_uppercase(), path.as_str().unwrap().to_owned()));
+            }
+        }
+    }
+    let routed: BTreeSet<(String, String)> = Route::ALL
+        .iter()
+        .map(|r| {
+            let (m, p) = r.method_and_path();
+            (m.to_owned(), p.to_owned())
+        })
+        .collect();
+    assert_eq!(documented, routed);
+}
+
+#[test]
+fn documented_list_parameters_are_exactly_the_accepted_ones() {
+    let spec = spec();
+    let names: Vec<String> = spec["paths"]["/events"]["get"]["parameters"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap().to_owned())
+        .collect();
+    let sample = |name: &str| match name {
+        "from" | "to" => "2026-11-25T00:00:00Z",
+        "account" => "111122223333",
+        "region" => "eu-west-1",
+        "source" => "aws.guardduty",
+        "severity" => "high,critical",
+        "status" => "open",
+        "limit" => "10",
+        other => panic!("documented parameter {other} has no sample here"),
+    };
+    for name in names.iter().filter(|n| *n != "cursor") {
+        let pairs = vec![(name.clone(), sample(name).to_owned())];
+        assert!(
+            domain::usecases::api::parse_event_filter(&pairs).is_ok(),
+            "documented parameter {name} is refused"
+        );
+    }
+    assert!(names.contains(&"cursor".to_owned()));
+    // Anything not documented is refused.
+    let undocumented = vec![("colour".to_owned(), "blue".to_owned())];
+    assert!(domain::usecases::api::parse_event_filter(&undocumented).is_err());
+    assert_eq!(names.len(), 9);
+}
+
+#[test]
+fn every_error_code_of_the_contract_is_documented() {
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi.yaml")).unwrap();
+    for code in [
+        "bad_request",
+        "not_found",
+        "conflict",
+        "precondition_failed",
+        "internal",
+    ] {
+        assert!(text.contains(code), "{code}");
+    }
+}
