@@ -66,6 +66,16 @@ fn json_response(status: StatusCode, body: &impl Serialize) -> Response<Body> {
         .expect("static parts are valid")
 }
 
+/// The answer to a body over [`MAX_BODY`]; the local server gives it too when
+/// it stops reading a body early.
+pub fn body_too_large() -> Response<Body> {
+    error_response(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "bad_request",
+        &format!("the body is larger than {MAX_BODY} bytes"),
+    )
+}
+
 fn error_response(status: StatusCode, code: &str, message: &str) -> Response<Body> {
     json_response(
         status,
@@ -204,11 +214,7 @@ pub async fn handle(api: &Api, req: Request) -> Response<Body> {
         .unwrap_or_default();
     let body = body_bytes(&req);
     if body.len() > MAX_BODY {
-        return error_response(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "bad_request",
-            &format!("the body is larger than {MAX_BODY} bytes"),
-        );
+        return body_too_large();
     }
     let if_match = match req.headers().get(header::IF_MATCH).map(|v| v.to_str()) {
         None => None,

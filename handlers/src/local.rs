@@ -180,20 +180,21 @@ pub fn http_app(api: Arc<Api>) -> axum::Router {
         async move {
             let (parts, body) = req.into_parts();
             let limited = http_body_util::Limited::new(body, crate::api::MAX_BODY + 1);
-            let bytes = match limited.collect().await {
-                Ok(b) => b.to_bytes(),
-                Err(_) => bytes_too_large(),
-            };
-            let body = if bytes.is_empty() {
-                lambda_http::Body::Empty
-            } else {
-                match String::from_utf8(bytes.to_vec()) {
-                    Ok(s) => lambda_http::Body::Text(s),
-                    Err(e) => lambda_http::Body::Binary(e.into_bytes()),
+            let resp = match limited.collect().await {
+                Ok(b) => {
+                    let bytes = b.to_bytes();
+                    let body = if bytes.is_empty() {
+                        lambda_http::Body::Empty
+                    } else {
+                        match String::from_utf8(bytes.to_vec()) {
+                            Ok(s) => lambda_http::Body::Text(s),
+                            Err(e) => lambda_http::Body::Binary(e.into_bytes()),
+                        }
+                    };
+                    crate::api::handle(&api, lambda_http::Request::from_parts(parts, body)).await
                 }
+                Err(_) => crate::api::body_too_large(),
             };
-            let req = lambda_http::Request::from_parts(parts, body);
-            let resp = crate::api::handle(&api, req).await;
             let (parts, body) = resp.into_parts();
             let body = match body {
                 lambda_http::Body::Text(t) => AxumBody::from(t),
@@ -203,11 +204,6 @@ pub fn http_app(api: Arc<Api>) -> axum::Router {
             axum::http::Response::from_parts(parts, body)
         }
     })
-}
-
-/// A body over the limit becomes one byte too many, so the router answers 413.
-fn bytes_too_large() -> axum::body::Bytes {
-    axum::body::Bytes::from(vec![b' '; crate::api::MAX_BODY + 1])
 }
 
 /// The local agent: the use case plus its adapters.
