@@ -587,6 +587,20 @@ fn starts_record(line: &str, timestamped: bool) -> bool {
     !timestamped || is_lambda_platform_line(line) || leading_timestamp(line).is_some()
 }
 
+/// The records of a complete file's bytes, exactly as a fetch that reads the
+/// whole file returns them (the splitter on its own, for fuzzing).
+pub fn split_file_records(
+    bytes: &[u8],
+    log_group: &str,
+    scanned_at: DateTime<Utc>,
+) -> Vec<LogRecord> {
+    let timestamped = decide_timestamped(bytes, true).unwrap_or(false);
+    split_records(bytes, timestamped)
+        .iter()
+        .filter_map(|r| r.to_log_record(log_group, scanned_at))
+        .collect()
+}
+
 /// One record's lines as read, with where it starts in the read bytes.
 #[derive(Debug)]
 struct RawRecord {
