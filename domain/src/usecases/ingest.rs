@@ -55,9 +55,45 @@ pub fn guardduty_severity(score: f64) -> Severity {
     }
 }
 
+/// The longest title the master stores, in bytes. An agent's titles are at
+/// most 160 (`logtext::title`) and AWS's are short: this bounds a sender that
+/// keeps to neither.
+pub const MAX_TITLE: usize = 1024;
+/// The longest sample the master stores, in bytes. An agent cuts its samples
+/// to [`crate::usecases::agent::SAMPLE_LIMIT`]; this bounds a sender that
+/// does not (an entry of 256 KB would otherwise be stored and served whole).
+pub const MAX_SAMPLE: usize = 2 * crate::usecases::agent::SAMPLE_LIMIT;
+
 /// Turns an envelope into an occurrence. Account and region come from the
-/// envelope only, never from `detail`.
+/// envelope only, never from `detail`. Whatever the sender wrote, the title
+/// is one line of at most [`MAX_TITLE`] bytes and the sample at most
+/// [`MAX_SAMPLE`] bytes.
 pub fn occurrence_of(env: &Envelope) -> Result<Occurrence, IngestError> {
+    let mut o = parse_occurrence(env)?;
+    o.title = crate::logtext::truncate(&one_line(&o.title), MAX_TITLE);
+    if o.sample.len() > MAX_SAMPLE {
+        o.sample = crate::logtext::truncate(&o.sample, MAX_SAMPLE);
+        if let Some(flag) = o.detail.get_mut("sample_truncated") {
+            *flag = Value::Bool(true);
+        }
+    }
+    Ok(o)
+}
+
+/// Control characters and line separators become spaces.
+fn one_line(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+fn parse_occurrence(env: &Envelope) -> Result<Occurrence, IngestError> {
     let account: AccountId = env
         .account
         .parse()
@@ -116,8 +152,12 @@ pub fn occurrence_of(env: &Envelope) -> Result<Occurrence, IngestError> {
             o.log_group = Some(d.log_group.clone());
             o.sample = d.sample.clone();
             o.count = d.count;
+            // The agent sends no resources; none are taken from a sender that does.
+            o.resources = Vec::new();
+            // The agent is named by the envelope too: `detail.agent_id` is only a claim.
+            let agent_id = AgentId::new(account.clone(), region.clone());
             o.detail = serde_json::json!({
-                "agent_id": d.agent_id, "window_start": d.window_start, "window_end": d.window_end,
+                "agent_id": agent_id.to_string(), "window_start": d.window_start, "window_end": d.window_end,
                 "first_seen": d.first_seen, "sample_truncated": d.sample_truncated,
             });
             Ok(o)
@@ -362,5 +402,43 @@ mod tests {
         assert!(matches!(u, IngestError::Unsupported { .. }));
         let not_obj = occurrence_of(&env("aws.guardduty", DT_GUARDDUTY, json!([1]))).unwrap_err();
         assert!(matches!(not_obj, IngestError::Malformed { .. }));
+    }
+
+    #[test]
+    fn a_log_errors_detail_is_bounded_and_cannot_name_another_agent() {
+        let e = env(
+            SOURCE_LOGS,
+            DT_LOG_ERRORS,
+            json!({
+                "agent_id": "999999999999-us-east-1", "occurrence_key": "k",
+                "log_group": "/aws/lambda/x", "fingerprint": "0123456789abcdef", "severity": "high",
+                "title": format!("first\r\nforged line\u{1b}[31m{}", "t".repeat(100_000)),
+                "sample": "s".repeat(100_000), "count": 1,
+                "first_seen": "2026-11-25T10:00:00Z", "last_seen": "2026-11-25T10:00:00Z",
+                "window_start": "2026-11-25T09:55:00Z", "window_end": "2026-11-25T10:00:00Z"
+            }),
+        );
+        let o = occurrence_of(&e).unwrap();
+        assert_eq!(o.account.as_str(), "111122223333");
+        assert_eq!(o.detail["agent_id"], "111122223333-eu-west-1");
+        assert!(o.resources.is_empty());
+        assert!(
+            o.title.starts_with("first  forged line [31m"),
+            "{}",
+            &o.title[..40]
+        );
+        assert!(!o.title.chars().any(char::is_control));
+        assert!(o.title.len() <= MAX_TITLE + '…'.len_utf8());
+        assert!(o.sample.len() <= MAX_SAMPLE + '…'.len_utf8());
+        assert_eq!(o.detail["sample_truncated"], true);
+        // What an agent sends stays as it is.
+        let agent_sample =
+            crate::logtext::truncate(&"x".repeat(20_000), crate::usecases::agent::SAMPLE_LIMIT);
+        let mut honest = e.clone();
+        honest.detail["title"] = json!("ERROR payment\tdeclined");
+        honest.detail["sample"] = json!(agent_sample);
+        let o = occurrence_of(&honest).unwrap();
+        assert_eq!(o.sample, agent_sample);
+        assert_eq!(o.title, "ERROR payment declined");
     }
 }
