@@ -216,12 +216,13 @@ pub async fn handle(api: &Api, req: Request) -> Response<Body> {
     if body.len() > MAX_BODY {
         return body_too_large();
     }
+    // Only PUT /events/{id} reads If-Match; elsewhere the header is ignored.
     let if_match = match req.headers().get(header::IF_MATCH).map(|v| v.to_str()) {
-        None => None,
-        Some(Ok(v)) => Some(v.to_owned()),
-        Some(Err(_)) => {
+        Some(Err(_)) if route == Route::UpdateEvent => {
             return api_error(&ApiError::BadRequest("If-Match is not valid text".into()))
         }
+        Some(Ok(v)) => Some(v.to_owned()),
+        _ => None,
     };
     let query = query_pairs(&req);
     let result = match route {

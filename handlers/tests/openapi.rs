@@ -88,3 +88,63 @@ fn every_error_code_of_the_contract_is_documented() {
         assert!(text.contains(code), "{code}");
     }
 }
+
+#[test]
+fn enums_and_list_patterns_name_exactly_the_domain_values() {
+    use domain::model::{Severity, Status};
+    let spec = spec();
+    let schemas = &spec["components"]["schemas"];
+    let enum_of = |name: &str| -> Vec<String> {
+        schemas[name]["enum"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_owned())
+            .collect()
+    };
+    let severities: Vec<String> = Severity::ALL.iter().map(|s| s.to_string()).collect();
+    let statuses: Vec<String> = Status::ALL.iter().map(|s| s.to_string()).collect();
+    assert_eq!(enum_of("Severity"), severities);
+    assert_eq!(enum_of("Status"), statuses);
+    // `severity` and `status` of GET /events: comma-separated, no spaces.
+    let list = |values: &[String]| {
+        let one = values.join("|");
+        format!("^({one})(,({one}))*$")
+    };
+    let params = spec["paths"]["/events"]["get"]["parameters"]
+        .as_sequence()
+        .unwrap();
+    let pattern = |name: &str| {
+        params
+            .iter()
+            .find(|p| p["name"].as_str() == Some(name))
+            .unwrap()["schema"]["pattern"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(pattern("severity"), list(&severities));
+    assert_eq!(pattern("status"), list(&statuses));
+}
+
+#[test]
+fn every_status_the_router_can_answer_is_documented() {
+    let spec = spec();
+    for route in Route::ALL {
+        let (method, path) = route.method_and_path();
+        let mut expected = vec!["200", "413", "500"];
+        expected.extend(match route {
+            Route::ListEvents | Route::ListAgents => &["400"][..],
+            Route::GetEvent | Route::GetAgent => &["404"],
+            Route::UpdateEvent => &["400", "404", "412"],
+            Route::UpdateAgent => &["400", "404"],
+        });
+        let responses = spec["paths"][path][method.to_lowercase()]["responses"]
+            .as_mapping()
+            .unwrap();
+        let mut documented: Vec<&str> = responses.keys().map(|k| k.as_str().unwrap()).collect();
+        documented.sort_unstable();
+        expected.sort_unstable();
+        assert_eq!(documented, expected, "{method} {path}");
+    }
+}

@@ -601,3 +601,80 @@ fn every_route_resolves_to_itself() {
         assert_eq!(resolved, route);
     }
 }
+
+/// Found by `ops/schemathesis`: the spec's If-Match pattern is exactly what
+/// PUT /events/{id} accepts, and no other route reads the header.
+#[tokio::test]
+async fn if_match_is_read_by_put_event_only_and_strictly() {
+    let f = fixture();
+    let ids = seed(&f, 1).await;
+    let path = format!("/events/{}", ids[0]);
+    for junk in ["bogus", "\u{e9}"] {
+        let (s, body) = call(
+            &f,
+            "GET",
+            "/events/{eventId}",
+            &path,
+            &[],
+            &[("If-Match", junk)],
+            None,
+        )
+        .await;
+        assert_eq!(s, 200, "{junk}: {body}");
+    }
+    let put = |if_match: &'static str| {
+        let path = path.clone();
+        let f = &f;
+        async move {
+            call(
+                f,
+                "PUT",
+                "/events/{eventId}",
+                &path,
+                &[],
+                &[("If-Match", if_match)],
+                Some(r#"{"note":"looking"}"#),
+            )
+            .await
+        }
+    };
+    for bad in [
+        "\"+1\"",
+        "+1",
+        "\"1 \"",
+        "\"\"",
+        "\"12345678901234567890\"",
+        "\"1\", \"2\"",
+        "\u{e9}",
+    ] {
+        let (s, body) = put(bad).await;
+        assert_eq!(s, 400, "{bad}: {body}");
+    }
+    for good in ["\"1\"", "W/\"2\"", "2", "*"] {
+        let (s, body) = put(good).await;
+        assert!(s == 200 || s == 412, "{good}: {s} {body}");
+    }
+}
+
+/// Found by `ops/schemathesis`: a null in PUT /agents/{id} was read as
+/// "absent" and answered 200; the spec has no nullable field there.
+#[tokio::test]
+async fn put_agent_refuses_nulls() {
+    let f = fixture();
+    seed_agent(&f).await;
+    let path = "/agents/111122223333-eu-west-1";
+    for body in [
+        r#"{"name":null,"config":{"enabled":false}}"#,
+        r#"{"config":null}"#,
+        r#"{"name":"x","config":{"rules":null}}"#,
+        r#"{"config":{"schedule_minutes":null}}"#,
+    ] {
+        let (s, e) = call(&f, "PUT", "/agents/{agentId}", path, &[], &[], Some(body)).await;
+        assert_eq!(s, 400, "{body}: {e}");
+    }
+    let (_, a) = get(&f, "/agents/{agentId}", path, &[]).await;
+    assert_eq!(
+        (a["name"].as_str(), a["config"]["enabled"].as_bool()),
+        (Some("payments-prod"), Some(true))
+    );
+}

@@ -123,7 +123,7 @@ impl<'a> Params<'a> {
             None => Ok(vec![]),
             Some(v) => v
                 .split(',')
-                .map(|s| s.trim().parse::<T>().map_err(|e| bad(e.to_string())))
+                .map(|s| s.parse::<T>().map_err(|e| bad(e.to_string())))
                 .collect(),
         }
     }
@@ -167,7 +167,7 @@ pub fn parse_event_filter(
             .map(|v| v.parse().map_err(|e: InvalidValue| bad(e.to_string())))
             .transpose()?,
         source: match p.get("source") {
-            Some(s) if s.is_empty() || s.len() > 256 => {
+            Some(s) if s.is_empty() || s.chars().count() > 256 => {
                 return Err(bad("source must be 1-256 characters"))
             }
             s => s.map(str::to_owned),
@@ -183,7 +183,9 @@ pub fn parse_event_filter(
     Ok((filter, p.limit()?, p.get("cursor").map(str::to_owned)))
 }
 
-/// `If-Match: "3"` (or `3`, `W/"3"`, `*`) to the expected version.
+/// `If-Match: "3"` (or `3`, `W/"3"`, `*`) to the expected version: 1-19
+/// ASCII digits, so that every accepted value fits a `u64` (as openapi.yaml
+/// says; no sign, no inner spaces).
 pub fn parse_if_match(v: &str) -> Result<Option<u64>, ApiError> {
     let v = v.trim();
     if v == "*" {
@@ -194,9 +196,11 @@ pub fn parse_if_match(v: &str) -> Result<Option<u64>, ApiError> {
         .strip_prefix('"')
         .and_then(|s| s.strip_suffix('"'))
         .unwrap_or(v);
-    v.parse::<u64>()
-        .map(Some)
-        .map_err(|_| bad("If-Match must be a quoted version number, like \"3\""))
+    let malformed = || bad("If-Match must be a quoted version number, like \"3\"");
+    if !(1..=19).contains(&v.len()) || !v.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(malformed());
+    }
+    v.parse::<u64>().map(Some).map_err(|_| malformed())
 }
 
 fn body_object(body: &[u8]) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
@@ -254,6 +258,20 @@ pub struct AgentUpdate {
 
 pub fn parse_agent_update(body: &[u8]) -> Result<AgentUpdate, ApiError> {
     let obj = body_object(body)?;
+    // An absent field keeps its value; a null is refused rather than read
+    // as absent (serde would), so that `"rules": null` cannot pass for a change.
+    for (k, v) in &obj {
+        match (k.as_str(), v) {
+            ("name", serde_json::Value::Null) => return Err(bad("name must be a string")),
+            ("config", serde_json::Value::Null) => return Err(bad("config must be an object")),
+            ("config", serde_json::Value::Object(c)) => {
+                if let Some((f, _)) = c.iter().find(|(_, v)| v.is_null()) {
+                    return Err(bad(format!("config.{f} must not be null")));
+                }
+            }
+            _ => {}
+        }
+    }
     let u: AgentUpdate = serde_json::from_value(serde_json::Value::Object(obj))
         .map_err(|e| bad(format!("invalid body: {e}")))?;
     if u.name.is_none() && u.config.is_none() {
@@ -443,6 +461,8 @@ mod tests {
             "limit=1&limit=2",
             "from=2026-11-26T00:00:00Z&to=2026-11-25T00:00:00Z",
             "severity=",
+            "severity=high, critical",
+            "status= open",
             "source=",
         ] {
             assert!(
@@ -450,6 +470,10 @@ mod tests {
                 "{bad}"
             );
         }
+        // source is limited in characters, as the spec says, not in bytes.
+        let long = |n: usize| vec![("source".to_owned(), "é".repeat(n))];
+        assert!(parse_event_filter(&long(256)).is_ok());
+        assert!(parse_event_filter(&long(257)).is_err());
     }
 
     #[test]
@@ -458,6 +482,18 @@ mod tests {
         assert_eq!(parse_if_match("W/\"4\"").unwrap(), Some(4));
         assert_eq!(parse_if_match("*").unwrap(), None);
         assert!(parse_if_match("\"three\"").is_err());
+        assert_eq!(parse_if_match("7").unwrap(), Some(7));
+        for bad in [
+            "\"+3\"",
+            "+3",
+            "\"\"",
+            "\"3",
+            "\"1 \"",
+            "\"12345678901234567890\"",
+            "W/",
+        ] {
+            assert!(parse_if_match(bad).is_err(), "{bad}");
+        }
         let p = parse_event_patch(br#"{"status":"acknowledged","note":null}"#).unwrap();
         assert_eq!(p.status, Some(Status::Acknowledged));
         assert_eq!(p.note, Some(None));
@@ -473,6 +509,17 @@ mod tests {
         }
         assert!(parse_agent_update(br#"{"config":{"schedule_minutes":"x"}}"#).is_err());
         assert!(parse_agent_update(br#"{"name":""}"#).is_err());
+        // Blank is Rust's `char::is_whitespace`, as the spec's name pattern spells it.
+        assert!(parse_agent_update("{\"name\":\"\u{3000}\\t\"}".as_bytes()).is_err());
+        assert!(parse_agent_update(br#"{"name":"\u001c"}"#).is_ok());
         assert!(parse_agent_update(br#"{"config":{"bogus":1}}"#).is_err());
+        for null in [
+            &br#"{"name":null,"config":{}}"#[..],
+            br#"{"config":null}"#,
+            br#"{"name":"x","config":{"rules":null}}"#,
+            br#"{"config":{"enabled":null}}"#,
+        ] {
+            assert!(parse_agent_update(null).is_err());
+        }
     }
 }
