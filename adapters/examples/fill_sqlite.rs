@@ -14,7 +14,8 @@ use domain::usecases::ingest::occurrence_of;
 use serde_json::json;
 use std::time::Instant;
 
-const BATCH: usize = 1_000;
+// Large batches: one fsync per batch is what bounds filling.
+const BATCH: usize = 20_000;
 
 fn envelope(i: u64, distinct: u64, at: DateTime<Utc>) -> Envelope {
     let problem = i % distinct;
