@@ -1,5 +1,9 @@
-//! End-to-end tests live in tests/tests/. With feature `aws`, this crate also
-//! offers what the moto tests share: the SDK config and a fault injector.
+//! End-to-end tests live in tests/tests/. This crate also offers what they
+//! and the `lambda-bench` binary share: running the packaged Lambda
+//! bootstraps against a mock Runtime API and a fake AWS endpoint
+//! ([`lambda_mock`]); with feature `aws`, the moto tests' SDK config and
+//! fault injector.
 
+pub mod lambda_mock;
 #[cfg(feature = "aws")]
 pub mod moto;

@@ -15,27 +15,27 @@
 //! refuses every other call; `AWS_MAX_ATTEMPTS=1` keeps a refused call from
 //! being retried. Each fixture is answered without any AWS call, which the
 //! tests check: no AWS request arrives once the invocation has been fetched.
+//! One more test runs each function's benchmark workload (the events
+//! `lambda-bench` measures) against a fake AWS account that is empty and
+//! accepts every write, and checks that each is handled in full.
+//!
+//! The mock Runtime API, the fake AWS, the environment and the events are in
+//! the crate's `lambda_mock` module, shared with `lambda-bench`.
 
+use e2e_tests::lambda_mock::{
+    aws_operation, closed_port, envelope_without_time, fake_aws, function_env, lambda_dir,
+    lambda_env, package_in, report, request_id, rest_request, runtime_api, u16_at, u32_at, u64_at,
+    unpack, unzip_entry, workload, zip_entries, Answers, Invocations, KillOnDrop, Outcome,
+    Recorded, AGENT_ENV, API_ENV, API_PARAMETERS, AWS, BINARIES, CURSOR_KEY_PARAMETER, MASTER_ENV,
+    NEXT, REPORT_ENV, RUNTIME, SKIPPED_WITHOUT_TIME,
+};
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
 use std::thread;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-
-/// The Lambda functions; the `monitoring` CLI is never packaged.
-const BINARIES: [&str; 5] = [
-    "handle-monitoring-events",
-    "update-deployment",
-    "daily-report",
-    "query-error-logs",
-    "api",
-];
+use std::time::{Duration, Instant};
 
 /// Amazon Linux 2023's glibc.
 const MAX_GLIBC: [u32; 2] = [2, 34];
@@ -58,18 +58,8 @@ const ANSWER_TIMEOUT: Duration = Duration::from_secs(60);
 // ---------------------------------------------------------------------------
 // Where the packages are, and whether they must be.
 
-fn lambda_dir() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let target = match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(t) if Path::new(&t).is_absolute() => PathBuf::from(t),
-        Some(t) => root.join(t),
-        None => root.join("target"),
-    };
-    target.join("lambda")
-}
-
 fn package(binary: &str) -> PathBuf {
-    lambda_dir().join(binary).join("bootstrap.zip")
+    package_in(&lambda_dir(), binary)
 }
 
 /// The five packages, or `None` (after a notice) when they are absent and
@@ -126,111 +116,6 @@ fn expected_arch() -> Arch {
         Ok("arm64") | Ok("aarch64") => ARM64,
         Ok(other) => panic!("ARCH must be x86_64 or arm64, not {other}"),
     }
-}
-
-// ---------------------------------------------------------------------------
-// Zip: the central directory, read by hand (names, sizes, Unix modes).
-
-fn u16_at(b: &[u8], at: usize) -> u16 {
-    u16::from_le_bytes(b[at..at + 2].try_into().unwrap())
-}
-
-fn u32_at(b: &[u8], at: usize) -> u32 {
-    u32::from_le_bytes(b[at..at + 4].try_into().unwrap())
-}
-
-fn u64_at(b: &[u8], at: usize) -> u64 {
-    u64::from_le_bytes(b[at..at + 8].try_into().unwrap())
-}
-
-#[derive(Debug)]
-struct ZipEntry {
-    name: String,
-    /// The "version made by" host system: 3 is Unix (mode in the external attributes).
-    host_system: u8,
-    /// `st_mode`: file type and permissions.
-    mode: u32,
-    size: u64,
-}
-
-fn zip_entries(zip: &Path) -> Vec<ZipEntry> {
-    let data = std::fs::read(zip).unwrap();
-    let what = zip.display();
-    // End of central directory: 22 bytes plus a comment of at most 64 KiB.
-    let eocd = (0..=data.len().saturating_sub(22))
-        .rev()
-        .take(22 + 65_535)
-        .find(|&i| u32_at(&data, i) == 0x0605_4b50)
-        .unwrap_or_else(|| panic!("{what}: not a zip file (no end of central directory)"));
-    let count = u16_at(&data, eocd + 10) as usize;
-    let cd_offset = u32_at(&data, eocd + 16);
-    assert_ne!(
-        cd_offset,
-        u32::MAX,
-        "{what}: zip64 archives are not expected"
-    );
-    let mut at = cd_offset as usize;
-    let mut entries = Vec::new();
-    for _ in 0..count {
-        assert_eq!(
-            u32_at(&data, at),
-            0x0201_4b50,
-            "{what}: bad central directory header at {at}"
-        );
-        let name_len = u16_at(&data, at + 28) as usize;
-        let extra_len = u16_at(&data, at + 30) as usize;
-        let comment_len = u16_at(&data, at + 32) as usize;
-        let name = &data[at + 46..at + 46 + name_len];
-        entries.push(ZipEntry {
-            name: String::from_utf8_lossy(name).into_owned(),
-            host_system: (u16_at(&data, at + 4) >> 8) as u8,
-            mode: u32_at(&data, at + 38) >> 16,
-            size: u32_at(&data, at + 24) as u64,
-        });
-        at += 46 + name_len + extra_len + comment_len;
-    }
-    entries
-}
-
-/// Inflates one entry with Python's zipfile (which checks its CRC).
-fn unzip_entry(zip: &Path, name: &str, dest: &Path) {
-    let out = Command::new("python3")
-        .args([
-            "-c",
-            "import sys, zipfile\n\
-             with zipfile.ZipFile(sys.argv[1]) as z, open(sys.argv[3], 'wb') as f:\n    \
-             f.write(z.read(sys.argv[2]))",
-        ])
-        .arg(zip)
-        .arg(name)
-        .arg(dest)
-        .output()
-        .expect("python3 is needed to inflate the zip");
-    assert!(
-        out.status.success(),
-        "cannot extract {name} from {}: {}",
-        zip.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// Unpacks the package's `bootstrap` with the mode the zip gives it, as
-/// Lambda does, into `dir`.
-fn unpack(zip: &Path, dir: &Path) -> PathBuf {
-    let entries = zip_entries(zip);
-    let entry = entries
-        .iter()
-        .find(|e| e.name == "bootstrap")
-        .unwrap_or_else(|| panic!("{}: no bootstrap entry", zip.display()));
-    let bootstrap = dir.join("bootstrap");
-    unzip_entry(zip, "bootstrap", &bootstrap);
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(
-        &bootstrap,
-        std::fs::Permissions::from_mode(entry.mode & 0o7777),
-    )
-    .unwrap();
-    bootstrap
 }
 
 // ---------------------------------------------------------------------------
@@ -368,314 +253,14 @@ fn dotted(v: &[u32]) -> String {
 }
 
 // ---------------------------------------------------------------------------
-// A small HTTP/1.1 server: a thread per connection, keep-alive, bodies with
-// Content-Length or chunked. Every request is recorded, in arrival order, on
-// a channel that several servers may share.
-
-#[derive(Debug, Clone)]
-struct Recorded {
-    server: &'static str,
-    method: String,
-    path: String,
-    headers: BTreeMap<String, String>,
-    body: Vec<u8>,
-}
-
-impl Recorded {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .get(&name.to_ascii_lowercase())
-            .map(String::as_str)
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
-            panic!(
-                "{} {}: body is not JSON ({e}): {}",
-                self.method,
-                self.path,
-                String::from_utf8_lossy(&self.body)
-            )
-        })
-    }
-}
-
-struct Reply {
-    status: u16,
-    headers: Vec<(&'static str, String)>,
-    body: Vec<u8>,
-}
-
-impl Reply {
-    fn json(status: u16, content_type: &str, body: &Value) -> Reply {
-        Reply {
-            status,
-            headers: vec![("Content-Type", content_type.to_owned())],
-            body: body.to_string().into_bytes(),
-        }
-    }
-}
-
-/// What a server does with a request: a reply, or `None` to hold it unanswered
-/// (the Runtime API's long poll) until the server is dropped.
-type Handler = dyn Fn(&Recorded) -> Option<Reply> + Send + Sync;
-
-struct HttpServer {
-    addr: SocketAddr,
-    stop: Arc<AtomicBool>,
-}
-
-impl Drop for HttpServer {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        // Wake the accept loop so that it sees `stop`.
-        let _ = TcpStream::connect(self.addr);
-    }
-}
-
-fn serve(name: &'static str, record: mpsc::Sender<Recorded>, handler: Arc<Handler>) -> HttpServer {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    let stop = Arc::new(AtomicBool::new(false));
-    let stopped = stop.clone();
-    thread::spawn(move || {
-        for conn in listener.incoming() {
-            if stopped.load(Ordering::SeqCst) {
-                break;
-            }
-            let Ok(conn) = conn else { continue };
-            let (record, handler, stopped) = (record.clone(), handler.clone(), stopped.clone());
-            thread::spawn(move || connection(name, conn, &record, &*handler, &stopped));
-        }
-    });
-    HttpServer { addr, stop }
-}
-
-fn connection(
-    name: &'static str,
-    conn: TcpStream,
-    record: &mpsc::Sender<Recorded>,
-    handler: &Handler,
-    stop: &AtomicBool,
-) {
-    conn.set_read_timeout(Some(Duration::from_secs(120))).ok();
-    let mut writer = conn.try_clone().unwrap();
-    let mut reader = BufReader::new(conn);
-    while let Some(req) = read_request(name, &mut reader) {
-        let _ = record.send(req.clone());
-        match handler(&req) {
-            Some(reply) => {
-                let mut head = format!(
-                    "HTTP/1.1 {} {}\r\nContent-Length: {}\r\n",
-                    reply.status,
-                    reason(reply.status),
-                    reply.body.len()
-                );
-                for (k, v) in &reply.headers {
-                    head.push_str(&format!("{k}: {v}\r\n"));
-                }
-                head.push_str("\r\n");
-                if writer.write_all(head.as_bytes()).is_err()
-                    || writer.write_all(&reply.body).is_err()
-                {
-                    return;
-                }
-            }
-            None => {
-                while !stop.load(Ordering::SeqCst) {
-                    thread::sleep(Duration::from_millis(20));
-                }
-                return;
-            }
-        }
-    }
-}
-
-fn reason(status: u16) -> &'static str {
-    match status {
-        200 => "OK",
-        202 => "Accepted",
-        400 => "Bad Request",
-        _ => "Not Found",
-    }
-}
-
-fn read_request(server: &'static str, r: &mut impl BufRead) -> Option<Recorded> {
-    let mut line = String::new();
-    if r.read_line(&mut line).ok()? == 0 {
-        return None;
-    }
-    let mut parts = line.split_whitespace();
-    let method = parts.next()?.to_owned();
-    let path = parts.next()?.to_owned();
-    let mut headers = BTreeMap::new();
-    loop {
-        let mut h = String::new();
-        if r.read_line(&mut h).ok()? == 0 {
-            return None;
-        }
-        let h = h.trim_end();
-        if h.is_empty() {
-            break;
-        }
-        if let Some((k, v)) = h.split_once(':') {
-            headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_owned());
-        }
-    }
-    let mut body = Vec::new();
-    if headers
-        .get("transfer-encoding")
-        .is_some_and(|v| v.eq_ignore_ascii_case("chunked"))
-    {
-        loop {
-            let mut size = String::new();
-            r.read_line(&mut size).ok()?;
-            let size = usize::from_str_radix(size.trim().split(';').next()?, 16).ok()?;
-            if size == 0 {
-                // Trailers, then the empty line.
-                loop {
-                    let mut t = String::new();
-                    if r.read_line(&mut t).ok()? == 0 || t.trim().is_empty() {
-                        break;
-                    }
-                }
-                break;
-            }
-            let mut chunk = vec![0; size + 2];
-            r.read_exact(&mut chunk).ok()?;
-            body.extend_from_slice(&chunk[..size]);
-        }
-    } else if let Some(len) = headers.get("content-length") {
-        body = vec![0; len.parse().ok()?];
-        r.read_exact(&mut body).ok()?;
-    }
-    Some(Recorded {
-        server,
-        method,
-        path,
-        headers,
-        body,
-    })
-}
-
-// ---------------------------------------------------------------------------
-// The Lambda Runtime API and a fake AWS endpoint.
-
-const RUNTIME: &str = "runtime";
-const AWS: &str = "aws";
-const NEXT: &str = "/2018-06-01/runtime/invocation/next";
-const INIT_ERROR: &str = "/2018-06-01/runtime/init/error";
-const REQUEST_ID: &str = "8476a536-e9f4-11e8-9739-2dfe598c3fcd";
-
-/// The Runtime API: the first `next` gets the event, later ones wait (as
-/// they do in Lambda between invocations); reports are accepted.
-fn runtime_api(record: mpsc::Sender<Recorded>, function: &str, event: &Value) -> HttpServer {
-    let event = event.to_string();
-    let arn = format!("arn:aws:lambda:us-east-1:111122223333:function:{function}");
-    let served = AtomicBool::new(false);
-    let handler = move |req: &Recorded| -> Option<Reply> {
-        if req.method == "GET" && req.path == NEXT {
-            if served.swap(true, Ordering::SeqCst) {
-                return None;
-            }
-            let deadline =
-                SystemTime::now().duration_since(UNIX_EPOCH).unwrap() + Duration::from_secs(60);
-            return Some(Reply {
-                status: 200,
-                headers: vec![
-                    ("Content-Type", "application/json".into()),
-                    ("Lambda-Runtime-Aws-Request-Id", REQUEST_ID.into()),
-                    ("Lambda-Runtime-Deadline-Ms", deadline.as_millis().to_string()),
-                    ("Lambda-Runtime-Invoked-Function-Arn", arn.clone()),
-                    (
-                        "Lambda-Runtime-Trace-Id",
-                        "Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700;Parent=9a9197af755a6419;Sampled=1".into(),
-                    ),
-                ],
-                body: event.clone().into_bytes(),
-            });
-        }
-        if req.method == "POST" {
-            return Some(Reply::json(
-                202,
-                "application/json",
-                &json!({"status": "OK"}),
-            ));
-        }
-        Some(Reply::json(
-            404,
-            "application/json",
-            &json!({"errorType": "NotFound"}),
-        ))
-    };
-    serve(RUNTIME, record, Arc::new(handler))
-}
-
-/// A fake AWS endpoint (JSON protocols): SSM GetParameter of the given
-/// parameters; every other call is refused, not retryable.
-fn fake_aws(record: mpsc::Sender<Recorded>, parameters: &[(&str, &str)]) -> HttpServer {
-    let parameters: BTreeMap<String, String> = parameters
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    let handler = move |req: &Recorded| -> Option<Reply> {
-        let target = req.header("x-amz-target").unwrap_or_default();
-        if target == "AmazonSSM.GetParameter" {
-            let name = req.json()["Name"].as_str().unwrap_or_default().to_owned();
-            return Some(match parameters.get(&name) {
-                Some(value) => Reply::json(
-                    200,
-                    "application/x-amz-json-1.1",
-                    &json!({"Parameter": {
-                        "Name": name, "Type": "SecureString", "Value": value, "Version": 1,
-                        "ARN": format!("arn:aws:ssm:us-east-1:111122223333:parameter{name}"),
-                        "DataType": "text", "LastModifiedDate": 1.7e9
-                    }}),
-                ),
-                None => Reply::json(
-                    400,
-                    "application/x-amz-json-1.1",
-                    &json!({"__type": "ParameterNotFound", "message": format!("no parameter {name}")}),
-                ),
-            });
-        }
-        Some(Reply::json(
-            400,
-            "application/x-amz-json-1.0",
-            &json!({"__type": "AccessDeniedException", "message": format!("fake AWS refuses {target}")}),
-        ))
-    };
-    serve(AWS, record, Arc::new(handler))
-}
-
-/// A loopback port nothing listens on: SDK calls to it fail at once.
-fn closed_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-// ---------------------------------------------------------------------------
 // Running a packaged bootstrap for one event.
-
-#[derive(Debug)]
-enum Outcome {
-    /// POST /invocation/{id}/response.
-    Response(Value),
-    /// POST /invocation/{id}/error, with its Lambda-Runtime-Function-Error-Type.
-    InvocationError(Option<String>, Value),
-    /// POST /runtime/init/error.
-    InitError(Value),
-    /// The process ended without reporting anything.
-    Exited(Option<i32>),
-}
 
 struct Invocation {
     outcome: Outcome,
     /// Every request to the Runtime API and to the fake AWS, in arrival order.
     requests: Vec<Recorded>,
+    /// The calls the fake AWS refused.
+    refused: Vec<String>,
     stdout: String,
     stderr: String,
 }
@@ -694,7 +279,7 @@ impl Invocation {
             .iter()
             .skip_while(|r| !(r.server == RUNTIME && r.path == NEXT))
             .filter(|r| r.server == AWS)
-            .map(|r| r.header("x-amz-target").unwrap_or(&r.path).to_owned())
+            .map(aws_operation)
             .collect()
     }
 
@@ -707,8 +292,9 @@ struct Function<'a> {
     binary: &'static str,
     env: &'a [(&'a str, &'a str)],
     event: Value,
-    /// SSM parameters the fake AWS serves; `None`: AWS_ENDPOINT_URL is a closed port.
-    aws: Option<&'a [(&'a str, &'a str)]>,
+    /// The SSM parameters and the answers of the fake AWS; `None`:
+    /// AWS_ENDPOINT_URL is a closed port.
+    aws: Option<(&'a [(&'a str, &'a str)], Answers)>,
 }
 
 /// Unpacks the function's package, runs its bootstrap as Lambda would with the
@@ -730,54 +316,31 @@ fn invoke(f: &Function) -> Option<Invocation> {
     let bootstrap = unpack(&package(f.binary), dir.path());
 
     let (tx, rx) = mpsc::channel();
-    let runtime = runtime_api(tx.clone(), f.binary, &f.event);
-    let aws = f.aws.map(|params| fake_aws(tx.clone(), params));
+    let runtime = runtime_api(tx.clone(), Invocations::one(f.binary, &f.event));
+    let aws = f
+        .aws
+        .map(|(params, answers)| fake_aws(tx.clone(), params, answers));
     drop(tx);
     let endpoint = match &aws {
-        Some(s) => format!("http://{}", s.addr),
+        Some(fake) => fake.endpoint(),
         None => format!("http://127.0.0.1:{}", closed_port()),
     };
 
     let stdout_path = dir.path().join("stdout");
     let stderr_path = dir.path().join("stderr");
     let mut cmd = Command::new(&bootstrap);
-    cmd.env_clear()
-        .current_dir(dir.path())
-        .stdin(Stdio::null())
-        .stdout(File::create(&stdout_path).unwrap())
-        .stderr(File::create(&stderr_path).unwrap())
-        // What Lambda sets for a provided.al2023 function.
-        .env("AWS_LAMBDA_RUNTIME_API", runtime.addr.to_string())
-        .env("AWS_LAMBDA_FUNCTION_NAME", f.binary)
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env(
-            "AWS_LAMBDA_LOG_GROUP_NAME",
-            format!("/aws/lambda/{}", f.binary),
-        )
-        .env(
-            "AWS_LAMBDA_LOG_STREAM_NAME",
-            "2026/11/25/[$LATEST]0123456789abcdef",
-        )
-        .env("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand")
-        .env("LAMBDA_TASK_ROOT", dir.path())
-        .env("_HANDLER", "bootstrap")
-        .env("TZ", ":UTC")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_DEFAULT_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
-        .env(
-            "AWS_SECRET_ACCESS_KEY",
-            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-        )
-        .env("AWS_SESSION_TOKEN", "fake-session-token")
-        // Test only: every SDK call goes to loopback and fails at once.
-        .env("AWS_ENDPOINT_URL", &endpoint)
-        .env("AWS_MAX_ATTEMPTS", "1")
-        .env("AWS_EC2_METADATA_DISABLED", "true");
-    for (k, v) in f.env {
-        cmd.env(k, v);
-    }
+    lambda_env(
+        &mut cmd,
+        f.binary,
+        runtime.addr,
+        &endpoint,
+        dir.path(),
+        f.env,
+    )
+    .current_dir(dir.path())
+    .stdin(Stdio::null())
+    .stdout(File::create(&stdout_path).unwrap())
+    .stderr(File::create(&stderr_path).unwrap());
     let mut child = KillOnDrop(cmd.spawn().unwrap());
 
     let mut requests = Vec::new();
@@ -785,9 +348,17 @@ fn invoke(f: &Function) -> Option<Invocation> {
     let outcome = loop {
         match rx.recv_timeout(Duration::from_millis(50)) {
             Ok(req) => {
-                let done = terminal(&req);
+                let done = report(&req);
                 requests.push(req);
-                if let Some(outcome) = done {
+                if let Some((id, outcome)) = done {
+                    if let Some(id) = id {
+                        assert_eq!(
+                            id,
+                            request_id(0),
+                            "report for an unknown request id: {}",
+                            requests.last().unwrap().path
+                        );
+                    }
                     break outcome;
                 }
             }
@@ -818,103 +389,14 @@ fn invoke(f: &Function) -> Option<Invocation> {
     let _ = child.0.wait();
     requests.extend(rx.try_iter());
     drop(runtime);
+    let refused = aws.as_ref().map(|a| a.refused()).unwrap_or_default();
     drop(aws);
     Some(Invocation {
         outcome,
         requests,
+        refused,
         stdout: std::fs::read_to_string(&stdout_path).unwrap_or_default(),
         stderr: std::fs::read_to_string(&stderr_path).unwrap_or_default(),
-    })
-}
-
-/// A report that ends the invocation.
-fn terminal(req: &Recorded) -> Option<Outcome> {
-    if req.server != RUNTIME || req.method != "POST" {
-        return None;
-    }
-    if req.path == INIT_ERROR {
-        return Some(Outcome::InitError(req.json()));
-    }
-    let rest = req.path.strip_prefix("/2018-06-01/runtime/invocation/")?;
-    let (id, kind) = rest.split_once('/')?;
-    assert_eq!(
-        id, REQUEST_ID,
-        "report for an unknown request id: {}",
-        req.path
-    );
-    match kind {
-        "response" => Some(Outcome::Response(req.json())),
-        "error" => Some(Outcome::InvocationError(
-            req.header("lambda-runtime-function-error-type")
-                .map(str::to_owned),
-            req.json(),
-        )),
-        _ => None,
-    }
-}
-
-struct KillOnDrop(Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-// ---------------------------------------------------------------------------
-// Fixtures and each function's required variables (README table).
-
-const MASTER_ENV: &[(&str, &str)] = &[("TABLE_NAME", "monitoring-test")];
-const REPORT_ENV: &[(&str, &str)] = &[
-    ("TABLE_NAME", "monitoring-test"),
-    ("SENDER", "reports@example.com"),
-    ("RECIPIENTS", "ops@example.com,dev@example.com"),
-];
-const AGENT_ENV: &[(&str, &str)] = &[
-    ("AGENT_ACCOUNT_ID", "444455556666"),
-    ("AGENT_NAME", "packaging-test"),
-    (
-        "MASTER_EVENT_BUS_ARN",
-        "arn:aws:events:us-east-1:111122223333:event-bus/monitoring",
-    ),
-    ("STATE_PARAMETER", "/monitoring/agent/state"),
-];
-const CURSOR_KEY_PARAMETER: &str = "/monitoring/test/cursor-key";
-const API_ENV: &[(&str, &str)] = &[
-    ("TABLE_NAME", "monitoring-test"),
-    ("CURSOR_KEY_PARAMETER", CURSOR_KEY_PARAMETER),
-];
-
-/// An EventBridge envelope without its `time`: malformed, skipped.
-fn envelope_without_time(source: &str, detail_type: &str) -> Value {
-    json!({
-        "version": "0", "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
-        "detail-type": detail_type, "source": source, "account": "444455556666",
-        "region": "us-east-1", "resources": [], "detail": {}
-    })
-}
-
-const SKIPPED_WITHOUT_TIME: &str = "Skipped(\"not an EventBridge envelope: missing field `time`\")";
-
-/// An API Gateway REST (v1) proxy request.
-fn rest_request(method: &str, path: &str) -> Value {
-    json!({
-        "resource": "/{proxy+}", "path": path, "httpMethod": method,
-        "headers": {"Accept": "application/json", "Host": "abc123.execute-api.us-east-1.amazonaws.com"},
-        "multiValueHeaders": {"Accept": ["application/json"], "Host": ["abc123.execute-api.us-east-1.amazonaws.com"]},
-        "queryStringParameters": null, "multiValueQueryStringParameters": null,
-        "pathParameters": {"proxy": path.trim_start_matches('/')}, "stageVariables": null,
-        "requestContext": {
-            "accountId": "111122223333", "resourceId": "abc123", "stage": "prod",
-            "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef", "extendedRequestId": "abcdefg=",
-            "requestTime": "25/Nov/2026:10:00:00 +0000", "requestTimeEpoch": 1_795_600_800_000_u64,
-            "identity": {"sourceIp": "203.0.113.7", "userAgent": "packaging-test",
-                         "userArn": "arn:aws:iam::111122223333:user/ops", "accountId": "111122223333"},
-            "resourcePath": "/{proxy+}", "httpMethod": method, "apiId": "abc123",
-            "path": format!("/prod{path}"), "protocol": "HTTP/1.1", "domainName": "abc123.execute-api.us-east-1.amazonaws.com"
-        },
-        "body": null, "isBase64Encoded": false
     })
 }
 
@@ -1017,7 +499,7 @@ fn handle_monitoring_events_skips_a_malformed_envelope_without_aws() {
         binary: "handle-monitoring-events",
         env: MASTER_ENV,
         event: envelope_without_time("monitoring.agent", "Error Occurrence"),
-        aws: Some(&[]),
+        aws: Some((&[], Answers::SsmOnly)),
     }) else {
         return;
     };
@@ -1044,7 +526,7 @@ fn update_deployment_skips_a_malformed_envelope_without_aws() {
         binary: "update-deployment",
         env: MASTER_ENV,
         event: envelope_without_time("monitoring.agent", "Agent Heartbeat"),
-        aws: Some(&[]),
+        aws: Some((&[], Answers::SsmOnly)),
     }) else {
         return;
     };
@@ -1066,7 +548,7 @@ fn daily_report_reports_a_bad_date_as_an_invocation_error() {
         binary: "daily-report",
         env: REPORT_ENV,
         event: json!({"date": "not-a-date"}),
-        aws: Some(&[]),
+        aws: Some((&[], Answers::SsmOnly)),
     }) else {
         return;
     };
@@ -1093,7 +575,7 @@ fn query_error_logs_skips_a_malformed_config_push_without_aws() {
         binary: "query-error-logs",
         env: AGENT_ENV,
         event: envelope_without_time("monitoring.master", "Agent Config Update"),
-        aws: Some(&[]),
+        aws: Some((&[], Answers::SsmOnly)),
     }) else {
         return;
     };
@@ -1115,7 +597,7 @@ fn api_answers_an_unknown_route_with_a_404_without_aws() {
         binary: "api",
         env: API_ENV,
         event: rest_request("GET", "/nope"),
-        aws: Some(&[(CURSOR_KEY_PARAMETER, "packaging-test-cursor-key-0123456789")]),
+        aws: Some((API_PARAMETERS, Answers::SsmOnly)),
     }) else {
         return;
     };
@@ -1186,5 +668,44 @@ fn api_fails_its_init_naming_the_cursor_key_parameter_when_ssm_is_unreachable() 
             );
         }
         other => panic!("expected an init failure, got {other:?}\n{}", run.logs()),
+    }
+}
+
+/// The events lambda-bench measures are handled in full (a response, no
+/// skip, no error, no refused AWS call) against an empty account.
+#[test]
+fn each_function_handles_its_benchmark_workload_against_an_empty_account() {
+    for binary in BINARIES {
+        let w = workload(binary).unwrap();
+        assert_eq!(w.env, function_env(binary));
+        let Some(run) = invoke(&Function {
+            binary,
+            env: w.env,
+            event: w.event.clone(),
+            aws: Some((w.parameters, Answers::EmptyAccount)),
+        }) else {
+            return;
+        };
+        let Outcome::Response(body) = &run.outcome else {
+            panic!(
+                "{binary}: expected a response, got {:?}\n{}",
+                run.outcome,
+                run.logs()
+            );
+        };
+        if let Err(e) = (w.check)(body) {
+            panic!("{binary}: {e}\n{}", run.logs());
+        }
+        assert_eq!(
+            run.refused,
+            Vec::<String>::new(),
+            "{binary}: refused AWS calls\n{}",
+            run.logs()
+        );
+        println!(
+            "{binary}: {body} after {:?} ({})",
+            run.aws_calls_during_invocation(),
+            w.calls
+        );
     }
 }
