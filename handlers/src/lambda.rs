@@ -632,17 +632,67 @@ mod tests {
         assert!(uses_system_roots(|v| v == "SSL_CERT_DIR"));
     }
 
-    /// The pinned store is really in use: a server whose certificate no
-    /// Amazon root signed is refused at the handshake, before any request.
+    fn openssl(args: &[&str], dir: &std::path::Path) {
+        let out = std::process::Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("openssl (Debian's openssl package) makes the test certificates");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// The error of one SDK call to `endpoint` through `client` (the SDK's
+    /// default client when `None`), as text.
+    async fn call_error(
+        endpoint: &str,
+        client: Option<aws_smithy_runtime_api::client::http::SharedHttpClient>,
+    ) -> String {
+        let mut conf = aws_sdk_ssm::Config::builder()
+            .behavior_version(aws_sdk_ssm::config::BehaviorVersion::latest())
+            .region(aws_sdk_ssm::config::Region::new("eu-west-1"))
+            .credentials_provider(aws_sdk_ssm::config::Credentials::for_tests())
+            .endpoint_url(endpoint)
+            .retry_config(aws_sdk_ssm::config::retry::RetryConfig::disabled())
+            // openssl s_server answers no POST: only the handshake matters.
+            .timeout_config(
+                aws_sdk_ssm::config::timeout::TimeoutConfig::builder()
+                    .operation_timeout(std::time::Duration::from_secs(3))
+                    .build(),
+            );
+        if let Some(c) = client {
+            conf = conf.http_client(c);
+        }
+        let err = aws_sdk_ssm::Client::from_conf(conf.build())
+            .get_parameter()
+            .name("x")
+            .send()
+            .await
+            .unwrap_err();
+        format!(
+            "{:?}",
+            aws_smithy_runtime_api::client::result::SdkError::into_source(err)
+        )
+    }
+
+    /// The pinned store is really in use, and only it: a server whose
+    /// certificate a test CA signed is refused at the handshake even while
+    /// `SSL_CERT_FILE` names that CA, which the SDK's default client then
+    /// trusts (so the test would fail if the system store were consulted).
     #[tokio::test]
-    async fn a_server_certificate_from_another_authority_is_refused() {
-        let client = pinned_https_client();
-        // A TLS server with a certificate of its own making (a self-signed
-        // one is enough: only the handshake matters).
+    async fn only_amazons_roots_are_trusted_even_when_the_system_store_trusts_more() {
         let dir = tempfile::tempdir().unwrap();
-        let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
-        let made = std::process::Command::new("openssl")
-            .args([
+        let d = dir.path();
+        std::fs::write(
+            d.join("leaf.ext"),
+            "basicConstraints=critical,CA:FALSE\nsubjectAltName=DNS:localhost\n",
+        )
+        .unwrap();
+        openssl(
+            &[
                 "req",
                 "-x509",
                 "-newkey",
@@ -651,22 +701,48 @@ mod tests {
                 "-days",
                 "1",
                 "-subj",
+                "/CN=test-ca",
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.pem",
+            ],
+            d,
+        );
+        openssl(
+            &[
+                "req",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-subj",
                 "/CN=localhost",
-                "-addext",
-                "basicConstraints=critical,CA:FALSE",
-                "-addext",
-                "subjectAltName=DNS:localhost",
-            ])
-            .arg("-keyout")
-            .arg(&key)
-            .arg("-out")
-            .arg(&cert)
-            .output();
-        let out = made.expect("openssl (Debian's openssl package) makes the server's certificate");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+                "-keyout",
+                "key.pem",
+                "-out",
+                "leaf.csr",
+            ],
+            d,
+        );
+        openssl(
+            &[
+                "x509",
+                "-req",
+                "-in",
+                "leaf.csr",
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-days",
+                "1",
+                "-extfile",
+                "leaf.ext",
+                "-out",
+                "cert.pem",
+            ],
+            d,
         );
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -674,12 +750,11 @@ mod tests {
             .unwrap()
             .port();
         let mut server = std::process::Command::new("openssl")
-            .args(["s_server", "-quiet", "-www", "-accept"])
+            .args([
+                "s_server", "-quiet", "-www", "-cert", "cert.pem", "-key", "key.pem", "-accept",
+            ])
             .arg(port.to_string())
-            .arg("-cert")
-            .arg(&cert)
-            .arg("-key")
-            .arg(&key)
+            .current_dir(d)
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
@@ -690,29 +765,26 @@ mod tests {
             }
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
-        let conf = aws_sdk_ssm::Config::builder()
-            .behavior_version(aws_sdk_ssm::config::BehaviorVersion::latest())
-            .region(aws_sdk_ssm::config::Region::new("eu-west-1"))
-            .credentials_provider(aws_sdk_ssm::config::Credentials::for_tests())
-            .endpoint_url(format!("https://localhost:{port}"))
-            .http_client(client)
-            .retry_config(aws_sdk_ssm::config::retry::RetryConfig::disabled())
-            .build();
-        let err = aws_sdk_ssm::Client::from_conf(conf)
-            .get_parameter()
-            .name("x")
-            .send()
-            .await
-            .unwrap_err();
+        // No other test of this crate reads the variable.
+        std::env::set_var("SSL_CERT_FILE", d.join("ca.pem"));
+        std::env::remove_var("SSL_CERT_DIR");
+        let endpoint = format!("https://localhost:{port}");
+        let pinned = call_error(&endpoint, Some(pinned_https_client())).await;
+        let system = call_error(&endpoint, None).await;
+        let escape_hatch = https_client().is_none();
         let _ = server.kill();
         let _ = server.wait();
-        let text = format!(
-            "{:?}",
-            aws_smithy_runtime_api::client::result::SdkError::into_source(err)
+        assert!(
+            pinned.contains("UnknownIssuer"),
+            "the pinned client trusted the test CA: {pinned}"
         );
         assert!(
-            text.contains("UnknownIssuer"),
-            "not refused for its certificate: {text}"
+            !system.contains("UnknownIssuer") && !system.contains("InvalidCertificate"),
+            "the default client should trust the CA SSL_CERT_FILE names: {system}"
+        );
+        assert!(
+            escape_hatch,
+            "SSL_CERT_FILE must bring back the system store"
         );
     }
 
