@@ -1,4 +1,4 @@
-//! The REST router on `lambda_http` types (DESIGN.md §4). The `api` Lambda
+//! The REST router on `lambda_http` types (docs/architecture.md, REST API contract). The `api` Lambda
 //! runs it behind API Gateway; `monitoring local` serves the same function
 //! over HTTP on loopback (see [`crate::local`]).
 
@@ -10,7 +10,7 @@ use serde::Serialize;
 /// Request bodies larger than this are refused (the API's bodies are small).
 pub const MAX_BODY: usize = 64 * 1024;
 
-/// The routes of DESIGN.md §4, one per Lambda function in AWS.
+/// The routes of docs/architecture.md (REST API contract), one per Lambda function in AWS.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Route {
     ListEvents,
