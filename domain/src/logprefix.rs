@@ -298,9 +298,12 @@ pub fn report_status(line: &str) -> Option<&str> {
     if !(line.starts_with("REPORT ") || line.starts_with("INIT_REPORT ")) {
         return None;
     }
-    let first = line.split(['\n', '\r']).next().unwrap_or("");
-    let at = first.find("Status: ")?;
-    let status = first[at..].trim_end();
+    let at = line.find("Status: ")?;
+    let end = line[at..].find(['\n', '\r']).map_or(line.len(), |e| at + e);
+    if line[..at].contains(['\n', '\r']) {
+        return None;
+    }
+    let status = line[at..end].trim_end();
     (!status.starts_with("Status: success")).then_some(status)
 }
 
