@@ -9,7 +9,8 @@ pub const DEFAULT_RULES: &[(&str, Severity)] = &[
     (r"(?i)\bpanic(?:ked)?\b", Severity::Critical),
     (r"\bFATAL\b|(?i:\bfatal error\b)", Severity::Critical),
     (r"\bCRITICAL\b", Severity::Critical),
-    (r"Task timed out", Severity::Critical),
+    // A Lambda REPORT of a timed-out invocation says `Status: timeout`.
+    (r"Task timed out|\bStatus: timeout\b", Severity::Critical),
     (
         r"(?i)out of memory|OutOfMemory|Runtime exited|Runtime\.ExitError",
         Severity::Critical,

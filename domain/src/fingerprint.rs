@@ -1,5 +1,6 @@
 //! Fingerprints: the message with its variable parts masked, then hashed.
 
+use crate::logprefix::report_status;
 use crate::logtext::{leading_timestamp, structured};
 use crate::model::Fingerprint;
 
@@ -69,9 +70,15 @@ pub fn mask(text: &str) -> String {
 }
 
 /// The fingerprint of one record. A structured record is fingerprinted on its
-/// level and message; any other record on its masked text without the leading
-/// timestamp.
+/// level and message, a Lambda REPORT on its status; any other record on its
+/// masked text without the leading timestamp.
 pub fn fingerprint(record: &str) -> Fingerprint {
+    // A failed invocation's REPORT: its status, not its durations (a cold
+    // start adds an Init Duration).
+    if let Some(status) = report_status(record) {
+        let basis = format!("lambda-report\u{1f}{}", mask(status));
+        return Fingerprint::from_hash(xxhash_rust::xxh3::xxh3_64(basis.as_bytes()));
+    }
     let basis = match structured(record) {
         Some(s) if s.message.is_some() || s.level.is_some() => format!(
             "json\u{1f}{}\u{1f}{}",

@@ -1,6 +1,7 @@
 //! Shared reading of a log record's text: leading timestamp, structured
 //! (JSON) records, level tokens and a human title.
 
+use crate::logprefix;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 
 /// The timestamp a record starts with, if any, and the text after it:
@@ -90,22 +91,41 @@ pub fn structured(record: &str) -> Option<Structured> {
         return None;
     }
     let v: serde_json::Map<String, serde_json::Value> = serde_json::from_str(body).ok()?;
-    let text = |keys: &[&str]| {
+    let text = |v: &serde_json::Map<String, serde_json::Value>, keys: &[&str]| {
         keys.iter().find_map(|k| match v.get(*k) {
             Some(serde_json::Value::String(s)) => Some(s.clone()),
             Some(serde_json::Value::Null) | None => None,
+            // The Lambda runtimes' JSON format logs an error object as the message.
+            Some(serde_json::Value::Object(e)) if e.contains_key("errorType") => {
+                lambda_error_title(e)
+            }
             Some(other) => Some(other.to_string()),
         })
     };
+    // Rust `tracing`'s JSON format keeps the message under `fields`.
+    let message = text(&v, MESSAGE_KEYS).or_else(|| match v.get("fields") {
+        Some(serde_json::Value::Object(f)) => text(f, MESSAGE_KEYS),
+        _ => None,
+    });
     Some(Structured {
-        level: text(LEVEL_KEYS).map(|l| l.to_ascii_lowercase()),
-        message: text(MESSAGE_KEYS),
+        level: text(&v, LEVEL_KEYS).map(|l| l.to_ascii_lowercase()),
+        message,
     })
 }
 
 /// Level named by a plain-text record in its first few tokens, lowercased.
 pub fn level_token(record: &str) -> Option<&'static str> {
-    let rest = leading_timestamp(record).map_or(record, |(_, rest)| rest);
+    if let Some(level) = logprefix::logfmt_level(record) {
+        return Some(level);
+    }
+    // A failed invocation's REPORT is judged by the rules, not as bookkeeping.
+    if logprefix::report_status(record).is_some() {
+        return None;
+    }
+    let rest = leading_timestamp(record)
+        .map(|(_, rest)| rest)
+        .or_else(|| logprefix::go_timestamp(record))
+        .unwrap_or(record);
     for token in rest
         .split(|c: char| c.is_whitespace() || matches!(c, '[' | ']' | ':' | '|' | '(' | ')'))
         .filter(|t| !t.is_empty())
@@ -128,63 +148,71 @@ pub fn level_token(record: &str) -> Option<&'static str> {
     None
 }
 
-fn is_request_id(t: &str) -> bool {
-    t.len() == 36 && t.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-')
+/// A record's first line; a record may also be `\r`-separated (the Lambda
+/// runtimes keep a multi-line message in one event that way).
+fn first_line(record: &str) -> &str {
+    record.split(['\n', '\r']).next().unwrap_or("")
 }
 
-/// A short human summary: the exception line of a traceback, the message of a
-/// JSON record, else the first line without timestamp, request id and level.
+/// A short human summary: the message of a JSON record or of the first line
+/// without its prefix (timestamp, request id, level, thread, logger: see
+/// `logprefix`), or the exception line of a Python traceback.
 pub fn title(record: &str) -> String {
     const MAX: usize = 160;
     if let Some(s) = structured(record) {
         if let Some(m) = s.message {
-            return truncate(m.lines().next().unwrap_or(""), MAX);
+            return truncate(first_line(&m), MAX);
         }
     }
-    let first = record.lines().next().unwrap_or("");
-    let rest = leading_timestamp(first).map_or(first, |(_, r)| r);
-    let mut parts: Vec<&str> = rest.split('\t').collect();
-    while parts.first().is_some_and(|p| {
-        p.trim().is_empty()
-            || is_request_id(p.trim())
-            || level_token(p).is_some() && p.trim().len() <= 9
-    }) {
-        parts.remove(0);
+    let first = first_line(record);
+    if let Some(status) = logprefix::report_status(first) {
+        return truncate(&one_spaced(status), MAX);
     }
-    let joined = parts.join(" ");
-    // Request ids and levels also lead space-separated lines (Lambda timeouts).
-    let mut head = joined.trim();
-    for _ in 0..3 {
-        let (first, rest) = head.split_once(char::is_whitespace).unwrap_or((head, ""));
-        let level = level_token(first).is_some()
-            && first
-                .trim_matches(|c| c == '[' || c == ']' || c == ':')
-                .len()
-                <= 8;
-        if rest.is_empty() || !(is_request_id(first) || level) {
-            break;
-        }
-        head = rest.trim_start();
-    }
+    let head = platform_error(first).unwrap_or_else(|| logprefix::head(first).message);
     // Lambda's Node runtime logs `Invoke Error {"errorType": ..., "errorMessage": ...}`.
-    if let Some(t) = head.find('{').and_then(|i| lambda_error_title(&head[i..])) {
+    if let Some(t) = head.find('{').and_then(|i| {
+        let v: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(head[i..].trim()).ok()?;
+        lambda_error_title(&v)
+    }) {
         return truncate(&t, MAX);
     }
-    let traceback = head.starts_with("Traceback") || record.contains("\nTraceback");
-    if traceback {
-        if let Some(last) = record.lines().rev().find(|l| !l.trim().is_empty()) {
-            return truncate(last.trim(), MAX);
-        }
+    if let Some(exception) = traceback_exception(record) {
+        return truncate(exception.trim(), MAX);
     }
-    truncate(head, MAX)
+    truncate(&one_spaced(head), MAX)
+}
+
+/// `RequestId: <id> Error: Runtime exited ...`: the error after the id.
+fn platform_error(line: &str) -> Option<&str> {
+    let rest = line.strip_prefix("RequestId: ")?;
+    let (id, rest) = rest.split_once(' ')?;
+    logprefix::is_request_id(id).then_some(())?;
+    Some(rest.strip_prefix("Error: ").unwrap_or(rest))
+}
+
+/// The exception of a Python traceback: the last unindented line after
+/// `Traceback`. The Lambda runtime logs an unhandled exception before its
+/// traceback (every line after it indented), so then there is none.
+fn traceback_exception(record: &str) -> Option<&str> {
+    let mut lines = record.split(['\n', '\r']);
+    lines.by_ref().find(|l| l.starts_with("Traceback"))?;
+    lines.rfind(|l| !l.trim().is_empty() && !l.starts_with([' ', '\t']))
+}
+
+/// Tabs and runs of spaces as one space.
+fn one_spaced(s: &str) -> String {
+    s.split([' ', '\t'])
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// `errorType: errorMessage` of a Lambda runtime error object.
-fn lambda_error_title(json: &str) -> Option<String> {
-    let v: serde_json::Value = serde_json::from_str(json.trim()).ok()?;
+fn lambda_error_title(v: &serde_json::Map<String, serde_json::Value>) -> Option<String> {
     let kind = v.get("errorType")?.as_str()?;
     let message = v.get("errorMessage").and_then(|m| m.as_str()).unwrap_or("");
-    Some(format!("{kind}: {}", message.lines().next().unwrap_or("")))
+    Some(format!("{kind}: {}", first_line(message)))
 }
 
 /// Cuts at a character boundary, marking the cut with an ellipsis.

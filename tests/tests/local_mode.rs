@@ -313,6 +313,107 @@ fn local_mode_groups_counts_restarts_triages_and_pushes_config() {
     assert!(server.stop().success());
 }
 
+/// Copies `samples/logs` (folders of log files) so the run leaves it untouched.
+fn copy_sample_logs(to: &Path) {
+    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("../samples/logs");
+    for group in std::fs::read_dir(from).unwrap() {
+        let group = group.unwrap().path();
+        let dir = to.join(group.file_name().unwrap());
+        std::fs::create_dir_all(&dir).unwrap();
+        for file in std::fs::read_dir(&group).unwrap() {
+            let file = file.unwrap().path();
+            std::fs::copy(&file, dir.join(file.file_name().unwrap())).unwrap();
+        }
+    }
+}
+
+/// Whether a title still starts with a prefix: a timestamp, a request id or a
+/// level (upper-case: a message may well begin with the word "error").
+fn prefix_of(title: &str) -> Option<&str> {
+    let first = title.split([' ', '\t']).next().unwrap_or("");
+    let word = first.trim_matches(|c| matches!(c, '[' | ']' | '<' | '>' | ':'));
+    let b = title.as_bytes();
+    let timestamp = b.len() >= 5 && b[..4].iter().all(u8::is_ascii_digit) && b"-/".contains(&b[4]);
+    let request_id = word.len() == 36 && word.bytes().all(|c| c.is_ascii_hexdigit() || c == b'-');
+    let level = [
+        "TRACE", "DEBUG", "INFO", "WARN", "WARNING", "ERROR", "CRITICAL", "FATAL",
+    ]
+    .contains(&word);
+    (timestamp
+        || request_id
+        || level
+        || title.starts_with("time=")
+        || title.starts_with("RequestId:"))
+    .then_some(first)
+}
+
+#[test]
+fn sample_log_titles_are_the_message_alone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (data, logs) = (tmp.path().join("data"), tmp.path().join("logs"));
+    copy_sample_logs(&logs);
+    let server = Server::start(&data, &logs);
+    // One title and severity per new sample format.
+    let expected = [
+        ("python-lambda/webhook.log", "Failed to update order ord_8a21c0f4: ConditionalCheckFailedException", "high"),
+        ("python-lambda/webhook.log", "Signature header missing, falling back to IP allow-list", "low"),
+        ("python-lambda/webhook.log", "Secrets Manager secret webhook/signing-key not found, rejecting all webhooks", "critical"),
+        ("python-lambda/webhook.log", "Runtime.ImportModuleError: Unable to import module 'webhook': No module named 'stripe'", "high"),
+        ("python-lambda/webhook.log", "Could not parse webhook body: Expecting value: line 1 column 1 (char 0)", "high"),
+        ("python-lambda/webhook.log", "Task timed out after 3.00 seconds", "critical"),
+        ("python-lambda/webhook.log", "Status: timeout", "critical"),
+        ("node-lambda/invoices.log", "Runtime exited with error: signal: killed", "critical"),
+        ("node-lambda/invoices.log", "Status: error Error Type: Runtime.OutOfMemory", "critical"),
+        ("node-lambda/invoices.log", "Failed to upload inv_02230.pdf to S3: SlowDown: Please reduce your request rate.", "high"),
+        ("node-lambda/invoices.log", "RangeError: Invalid page range 3-2", "high"),
+        ("node-lambda/invoices.log", "Font cache miss, loading fonts from /opt/fonts", "low"),
+        ("java-service/shipping.log", "Label purchase failed for shipment shp_40913", "high"),
+        ("java-service/shipping.log", "Returning 502 for shipment shp_40913", "low"),
+        ("java-service/shipping.log", "Tracking poll aborted after 3 consecutive carrier errors", "high"),
+        ("java-lambda/refunds.log", "Refund rejected by PSP for order ord_8a21c0f4: amount exceeds captured total", "high"),
+        ("go-service/fulfilment.log", "failed to allocate stock", "high"),
+        ("go-service/fulfilment.log", "warehouse API slow", "low"),
+        ("go-service/dispatch.jsonl", "courier booking rejected", "high"),
+        ("go-service/export-cron.log", "error writing export part 3 to s3://example-exports/2026-12-01/: RequestTimeout", "high"),
+        ("billing-rs/billing.log", "charge failed error=card_declined", "high"),
+        ("billing-rs/webhooks.jsonl", "webhook signature mismatch", "high"),
+    ];
+    server.wait_until("the sample events appear", || {
+        let ev = log_events(&server);
+        expected.iter().all(|(_, t, _)| by_title(&ev, t).is_some())
+    });
+    std::thread::sleep(Duration::from_millis(1000));
+    let ev = log_events(&server);
+    for (group, t, severity) in expected {
+        let e = by_title(&ev, t).unwrap();
+        assert_eq!(e["log_group"], group, "{e:#}");
+        assert_eq!(e["severity"], severity, "{e:#}");
+        assert!(e["title"].as_str().unwrap().starts_with(t), "{e:#}");
+    }
+    for e in &ev {
+        let title = e["title"].as_str().unwrap();
+        assert!(prefix_of(title).is_none(), "a prefix is left: {e:#}");
+    }
+    // Records differing only in time and request id are one event.
+    assert_eq!(count_of(&ev, "Failed to update order"), 2);
+    assert_eq!(count_of(&ev, "Refund rejected by PSP"), 2);
+    assert_eq!(count_of(&ev, "Label purchase failed"), 2);
+    assert_eq!(count_of(&ev, "failed to allocate stock"), 2);
+    assert_eq!(count_of(&ev, "webhook signature mismatch"), 2);
+    // INFO and DEBUG lines of the new formats are not events.
+    for quiet in [
+        "Received webhook",
+        "retrying after error",
+        "error budget ok",
+        "webhook received",
+        "Next poll in",
+        "nightly export started",
+    ] {
+        assert!(by_title(&ev, quiet).is_none(), "{quiet}");
+    }
+    assert!(server.stop().success());
+}
+
 fn run_cli(args: &[&str], data: &Path, files: &[PathBuf]) -> std::process::Output {
     Command::new(monitoring_bin())
         .args(args)
