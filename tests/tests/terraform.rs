@@ -69,6 +69,13 @@
 //!   no `aws_cloudwatch_event_permission` has `principal = "*"` without a
 //!   `condition { key = "aws:PrincipalOrgID" }`. Documents merged in through
 //!   `source_policy_documents` come from the caller and are not seen.
+//!
+//! Besides these rules, [`wiring`] reads the real modules for what a first
+//! `terraform apply` on a new account and agents outside the master's region
+//! need: no reserved concurrency by default, the API Gateway logging role
+//! created by default, no CORS preflight a browser cannot pass, and the
+//! agent's envelopes going through its own regional default bus and a
+//! forwarding rule (never the master's config pushes) to the master bus.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
