@@ -9,7 +9,9 @@
 # runs with the monitored account's credentials, which usually cannot read the
 # master's state. The master must list this account in agent_account_ids (or
 # share its organization) before this apply, since the agent registers itself
-# on the master bus at apply time.
+# at apply time. The agent may run in any region, not only the master's: it
+# publishes to this account's default bus here, and a rule forwards its
+# events to the master bus, keeping this account and region.
 
 locals {
   build_dir = startswith(var.lambda_build_dir, "/") ? var.lambda_build_dir : "${path.module}/${var.lambda_build_dir}"
@@ -27,6 +29,7 @@ module "agent" {
   log_group_prefixes = var.log_group_prefixes
   schedule_minutes   = var.schedule_minutes
 
-  alarm_sns_topic_arn = var.alarm_sns_topic_arn
-  tags                = var.tags
+  reserved_concurrency = var.reserved_concurrency
+  alarm_sns_topic_arn  = var.alarm_sns_topic_arn
+  tags                 = var.tags
 }

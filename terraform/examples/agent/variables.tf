@@ -32,6 +32,12 @@ variable "schedule_minutes" {
   default     = 5
 }
 
+variable "reserved_concurrency" {
+  description = "Reserved concurrent executions of the agent function, e.g. { query_error_logs = 2 }. Empty: unreserved (a new account's concurrency quota often allows no reservation)."
+  type        = map(number)
+  default     = {}
+}
+
 variable "alarm_sns_topic_arn" {
   description = "SNS topic for the agent's alarms (null: alarms without actions)."
   type        = string

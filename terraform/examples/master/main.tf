@@ -24,6 +24,7 @@ module "master" {
   report_time_zone       = var.report_time_zone
 
   create_api_gateway_account_role = var.create_api_gateway_account_role
+  reserved_concurrency            = var.reserved_concurrency
   deletion_protection             = var.deletion_protection
   alarm_sns_topic_arn             = var.alarm_sns_topic_arn
 

@@ -45,9 +45,15 @@ variable "report_time_zone" {
 }
 
 variable "create_api_gateway_account_role" {
-  description = "Create the region's API Gateway CloudWatch Logs role setting (needed once per account and region for API logging)."
+  description = "Create the region's API Gateway CloudWatch Logs role setting, which API logging needs (one per account and region: it replaces any role already set; false when another stack owns it)."
   type        = bool
   default     = true
+}
+
+variable "reserved_concurrency" {
+  description = "Reserved concurrent executions by function key (see the master module's reserved_concurrency), e.g. { handle_monitoring_events = 10 }. Empty: unreserved."
+  type        = map(number)
+  default     = {}
 }
 
 variable "deletion_protection" {

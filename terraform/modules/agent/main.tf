@@ -48,6 +48,23 @@ locals {
   schedule_expression = var.schedule_minutes == 1 ? "rate(1 minute)" : "rate(${var.schedule_minutes} minutes)"
 
   alarm_actions = var.alarm_sns_topic_arn == null ? [] : [var.alarm_sns_topic_arn]
+
+  # What the default-bus rule forwards to the master bus: the agent's own
+  # envelopes (which QueryErrorLogs puts on this account's default bus in this
+  # region, so EventBridge stamps them with this account and region), and with
+  # forward_aws_events the AWS events the master handles. Each entry names its
+  # sources: the master's config pushes (monitoring.master) are never
+  # forwarded back. The agent entries also require this account, so only what
+  # this account itself put is forwarded.
+  forward_agent_patterns = [
+    { source = ["monitoring.agent.logs"], account = [local.account_id] },
+    { source = ["monitoring.agent"], account = [local.account_id] },
+  ]
+  forward_aws_patterns = [
+    { source = ["aws.guardduty"], "detail-type" = ["GuardDuty Finding"] },
+    { source = ["aws.health"], "detail-type" = ["AWS Health Event"] },
+    { source = ["aws.cloudwatch"], "detail-type" = ["CloudWatch Alarm State Change"] },
+  ]
 }
 
 ################################################################################
@@ -124,8 +141,8 @@ resource "aws_ssm_parameter" "state" {
 # Dead-letter queues
 ################################################################################
 
-# Events the default-bus rules could not deliver (forwarding to the master,
-# config pushes to the function).
+# Events the default-bus rules could not deliver (forwarding to the master
+# bus, config pushes to the function).
 resource "aws_sqs_queue" "events_dlq" {
   name                      = "${var.name}-events-dlq"
   message_retention_seconds = var.dlq_message_retention_seconds
@@ -147,7 +164,7 @@ data "aws_iam_policy_document" "events_dlq" {
     condition {
       test     = "ArnEquals"
       variable = "aws:SourceArn"
-      values   = concat([aws_cloudwatch_event_rule.config_update.arn], aws_cloudwatch_event_rule.forward[*].arn)
+      values   = [aws_cloudwatch_event_rule.config_update.arn, aws_cloudwatch_event_rule.forward.arn]
     }
   }
 }
@@ -246,10 +263,12 @@ data "aws_iam_policy_document" "lambda" {
     resources = ["*"]
   }
 
+  # The agent publishes to this account's default bus in this region only;
+  # the forward rule takes its envelopes on to the master bus.
   statement {
-    sid       = "PublishToMasterBus"
+    sid       = "PublishToOwnDefaultBus"
     actions   = ["events:PutEvents"]
-    resources = [var.master_event_bus_arn]
+    resources = [data.aws_cloudwatch_event_bus.default.arn]
   }
 
   statement {
@@ -269,7 +288,7 @@ resource "aws_lambda_function" "this" {
   #checkov:skip=CKV_AWS_117: needs only AWS APIs (CloudWatch Logs, EventBridge, SSM); no VPC resource to reach, and a VPC would need NAT or endpoints
   #checkov:skip=CKV_AWS_272: the package is built from this repository by ops/build and deployed from a local zip; no AWS Signer profile is part of this module
   function_name                  = local.function_name
-  description                    = "QueryErrorLogs: finds errors in CloudWatch Logs and publishes them to the master bus"
+  description                    = "QueryErrorLogs: finds errors in CloudWatch Logs and publishes them to the default bus (forwarded to the master bus)"
   role                           = aws_iam_role.lambda.arn
   runtime                        = "provided.al2023"
   handler                        = "bootstrap"
@@ -278,16 +297,15 @@ resource "aws_lambda_function" "this" {
   source_code_hash               = filebase64sha256(var.query_error_logs_zip)
   memory_size                    = var.memory_size
   timeout                        = var.timeout
-  reserved_concurrent_executions = var.reserved_concurrency
+  reserved_concurrent_executions = lookup(var.reserved_concurrency, "query_error_logs", null)
   kms_key_arn                    = aws_kms_key.this.arn
 
   environment {
     variables = {
-      AGENT_ACCOUNT_ID     = local.account_id
-      AGENT_NAME           = local.agent_name
-      MASTER_EVENT_BUS_ARN = var.master_event_bus_arn
-      STATE_PARAMETER      = aws_ssm_parameter.state.name
-      LATENCY_SECONDS      = tostring(var.latency_seconds)
+      AGENT_ACCOUNT_ID = local.account_id
+      AGENT_NAME       = local.agent_name
+      STATE_PARAMETER  = aws_ssm_parameter.state.name
+      LATENCY_SECONDS  = tostring(var.latency_seconds)
     }
   }
 
@@ -398,21 +416,16 @@ resource "aws_scheduler_schedule" "this" {
 }
 
 ################################################################################
-# Forwarding AWS events from the default bus to the master bus
+# Forwarding from the default bus to the master bus: the agent's own envelopes
+# (always) and AWS events (forward_aws_events)
 ################################################################################
 
 resource "aws_cloudwatch_event_rule" "forward" {
-  count = var.forward_aws_events ? 1 : 0
-
   name        = "${var.name}-forward-to-master"
-  description = "GuardDuty findings, AWS Health events and alarm state changes to the master bus"
+  description = var.forward_aws_events ? "The agent's envelopes, GuardDuty findings, AWS Health events and alarm state changes to the master bus" : "The agent's envelopes to the master bus"
 
   event_pattern = jsonencode({
-    "$or" = [
-      { source = ["aws.guardduty"], "detail-type" = ["GuardDuty Finding"] },
-      { source = ["aws.health"], "detail-type" = ["AWS Health Event"] },
-      { source = ["aws.cloudwatch"], "detail-type" = ["CloudWatch Alarm State Change"] },
-    ]
+    "$or" = concat(local.forward_agent_patterns, [for p in local.forward_aws_patterns : p if var.forward_aws_events])
   })
 
   tags = var.tags
@@ -436,10 +449,8 @@ data "aws_iam_policy_document" "events_assume_role" {
 }
 
 resource "aws_iam_role" "forward" {
-  count = var.forward_aws_events ? 1 : 0
-
   name               = "${var.name}-forward-${local.iam_suffix}"
-  description        = "Lets the default bus forward AWS events to the master bus"
+  description        = "Lets the default bus forward the agent's envelopes and AWS events to the master bus"
   assume_role_policy = data.aws_iam_policy_document.events_assume_role.json
   tags               = var.tags
 }
@@ -453,20 +464,19 @@ data "aws_iam_policy_document" "forward" {
 }
 
 resource "aws_iam_role_policy" "forward" {
-  count = var.forward_aws_events ? 1 : 0
-
   name   = "forward-to-master"
-  role   = aws_iam_role.forward[0].id
+  role   = aws_iam_role.forward.id
   policy = data.aws_iam_policy_document.forward.json
 }
 
+# A bus in another account and region is a valid target (with a role); the
+# forwarded event keeps the account and region of the default bus it was
+# first put on.
 resource "aws_cloudwatch_event_target" "forward" {
-  count = var.forward_aws_events ? 1 : 0
-
-  rule      = aws_cloudwatch_event_rule.forward[0].name
+  rule      = aws_cloudwatch_event_rule.forward.name
   target_id = "master-bus"
   arn       = var.master_event_bus_arn
-  role_arn  = aws_iam_role.forward[0].arn
+  role_arn  = aws_iam_role.forward.arn
 
   retry_policy {
     maximum_event_age_in_seconds = var.event_target_max_event_age_seconds
@@ -476,6 +486,27 @@ resource "aws_cloudwatch_event_target" "forward" {
   dead_letter_config {
     arn = aws_sqs_queue.events_dlq.arn
   }
+}
+
+# The forwarding used to exist only with forward_aws_events (count = 1).
+moved {
+  from = aws_cloudwatch_event_rule.forward[0]
+  to   = aws_cloudwatch_event_rule.forward
+}
+
+moved {
+  from = aws_iam_role.forward[0]
+  to   = aws_iam_role.forward
+}
+
+moved {
+  from = aws_iam_role_policy.forward[0]
+  to   = aws_iam_role_policy.forward
+}
+
+moved {
+  from = aws_cloudwatch_event_target.forward[0]
+  to   = aws_cloudwatch_event_target.forward
 }
 
 ################################################################################
@@ -561,7 +592,13 @@ resource "aws_lambda_invocation" "register" {
     config           = sha1(local.state_seed)
   }
 
-  depends_on = [aws_iam_role_policy.lambda, aws_lambda_function_event_invoke_config.this]
+  # Agent Registered goes out through the forward rule: it must exist first.
+  depends_on = [
+    aws_iam_role_policy.lambda,
+    aws_lambda_function_event_invoke_config.this,
+    aws_cloudwatch_event_target.forward,
+    aws_iam_role_policy.forward,
+  ]
 }
 
 ################################################################################

@@ -34,8 +34,8 @@ output "schedule_arn" {
 }
 
 output "forward_rule_arn" {
-  description = "ARN of the default-bus rule forwarding AWS events to the master bus (null when forward_aws_events is false)."
-  value       = one(aws_cloudwatch_event_rule.forward[*].arn)
+  description = "ARN of the default-bus rule forwarding the agent's envelopes (and, with forward_aws_events, AWS events) to the master bus."
+  value       = aws_cloudwatch_event_rule.forward.arn
 }
 
 output "config_update_rule_arn" {

@@ -24,7 +24,7 @@ variable "tags" {
 ################################################################################
 
 variable "master_event_bus_arn" {
-  description = "ARN of the master event bus (the master module's event_bus_arn output): where the agent publishes and AWS events are forwarded."
+  description = "ARN of the master event bus (the master module's event_bus_arn output): where the default-bus rule forwards the agent's envelopes and AWS events. It may be in another region: the agent publishes to its own default bus, so its events keep this region."
   type        = string
 
   validation {
@@ -97,13 +97,18 @@ variable "timeout" {
 }
 
 variable "reserved_concurrency" {
-  description = "Reserved concurrent executions of the function (lets a config push or the registration run beside a scheduled run). Null: unreserved."
-  type        = number
-  default     = 2
+  description = "Reserved concurrent executions by function (key: query_error_logs), e.g. { query_error_logs = 2 } so a config push or the registration can run beside a scheduled run. Not listed: unreserved (the default: new accounts often have a concurrency quota of 10 and Lambda keeps 100 unreserved, so any reservation fails there)."
+  type        = map(number)
+  default     = {}
 
   validation {
-    condition     = var.reserved_concurrency == null || try(var.reserved_concurrency >= 0, false)
-    error_message = "reserved_concurrency must be null or at least 0."
+    condition     = alltrue([for k in keys(var.reserved_concurrency) : contains(["query_error_logs"], k)])
+    error_message = "reserved_concurrency keys must be function keys: query_error_logs."
+  }
+
+  validation {
+    condition     = alltrue([for v in values(var.reserved_concurrency) : v >= 0 && floor(v) == v])
+    error_message = "reserved_concurrency values must be whole numbers of at least 0."
   }
 }
 
@@ -236,7 +241,7 @@ variable "rules" {
 ################################################################################
 
 variable "forward_aws_events" {
-  description = "Forward GuardDuty findings, AWS Health events and CloudWatch alarm state changes from this account's default bus to the master bus."
+  description = "Forward GuardDuty findings, AWS Health events and CloudWatch alarm state changes from this account's default bus to the master bus (the agent's own envelopes are always forwarded)."
   type        = bool
   default     = true
 }

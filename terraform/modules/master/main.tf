@@ -13,7 +13,10 @@ locals {
   event_bus_name            = var.name
   cursor_key_parameter_name = "/${var.name}/api/cursor-key"
 
-  # Envelope sources this system puts on the master bus (DESIGN.md §5).
+  # Envelope sources this system puts on the master bus (see
+  # docs/architecture.md, bus events). Agents put their own envelopes on their
+  # own regional default bus; a rule there forwards them, and the AWS events,
+  # here (modules/agent), keeping the account and region EventBridge stamped.
   bus_sources = ["monitoring.agent.logs", "monitoring.agent", "aws.guardduty", "aws.health", "aws.cloudwatch"]
 
   # One Lambda function per entry: the key names its role, log group,
@@ -54,16 +57,6 @@ locals {
     agents = aws_api_gateway_resource.agents.id
     agent  = aws_api_gateway_resource.agent.id
   }
-
-  api_resource_methods = {
-    events = "GET,OPTIONS"
-    event  = "GET,PUT,OPTIONS"
-    agents = "GET,OPTIONS"
-    agent  = "GET,PUT,OPTIONS"
-  }
-
-  cors_enabled   = length(var.cors_allowed_origins) > 0
-  cors_resources = { for k, v in local.api_path_parameters : k => v if local.cors_enabled }
 
   # report_sender may be "Name <address>": SES identities and IAM use the address.
   sender_address = trimspace(try(regex("<([^>]+)>", var.report_sender)[0], var.report_sender))
@@ -550,7 +543,7 @@ resource "aws_lambda_function" "handle_monitoring_events" {
   source_code_hash               = filebase64sha256(var.handle_monitoring_events_zip)
   memory_size                    = var.lambda_memory_size
   timeout                        = var.lambda_timeout
-  reserved_concurrent_executions = var.handle_monitoring_events_reserved_concurrency
+  reserved_concurrent_executions = lookup(var.reserved_concurrency, "handle_monitoring_events", null)
   kms_key_arn                    = aws_kms_key.this.arn
 
   environment {
@@ -617,7 +610,7 @@ resource "aws_lambda_function" "update_deployment" {
   source_code_hash               = filebase64sha256(var.update_deployment_zip)
   memory_size                    = var.lambda_memory_size
   timeout                        = var.lambda_timeout
-  reserved_concurrent_executions = var.update_deployment_reserved_concurrency
+  reserved_concurrent_executions = lookup(var.reserved_concurrency, "update_deployment", null)
   kms_key_arn                    = aws_kms_key.this.arn
 
   environment {
@@ -698,7 +691,7 @@ resource "aws_lambda_function" "daily_report" {
   source_code_hash               = filebase64sha256(var.daily_report_zip)
   memory_size                    = var.lambda_memory_size
   timeout                        = var.daily_report_timeout
-  reserved_concurrent_executions = var.daily_report_reserved_concurrency
+  reserved_concurrent_executions = lookup(var.reserved_concurrency, "daily_report", null)
   kms_key_arn                    = aws_kms_key.this.arn
 
   environment {
@@ -907,7 +900,7 @@ resource "aws_lambda_function" "api" {
   source_code_hash               = filebase64sha256(var.api_zip)
   memory_size                    = var.lambda_memory_size
   timeout                        = var.lambda_timeout
-  reserved_concurrent_executions = var.api_reserved_concurrency
+  reserved_concurrent_executions = lookup(var.reserved_concurrency, each.key, null)
   kms_key_arn                    = aws_kms_key.this.arn
 
   environment {
@@ -1029,85 +1022,11 @@ resource "aws_api_gateway_integration" "route" {
   uri                     = aws_lambda_function.api[each.key].invoke_arn
 }
 
-# CORS preflight (only with cors_allowed_origins): a MOCK answer naming the
-# caller's origin when it is allowed. AWS_IAM like every method of this API.
-resource "aws_api_gateway_method" "options" {
-  for_each = local.cors_resources
-
-  rest_api_id          = aws_api_gateway_rest_api.this.id
-  resource_id          = local.api_resource_ids[each.key]
-  http_method          = "OPTIONS"
-  authorization        = "AWS_IAM"
-  request_validator_id = aws_api_gateway_request_validator.this.id
-
-  request_parameters = {
-    for p in compact([each.value]) : "method.request.path.${p}" => true
-  }
-}
-
-resource "aws_api_gateway_integration" "options" {
-  for_each = local.cors_resources
-
-  rest_api_id = aws_api_gateway_rest_api.this.id
-  resource_id = aws_api_gateway_method.options[each.key].resource_id
-  http_method = aws_api_gateway_method.options[each.key].http_method
-  type        = "MOCK"
-
-  request_templates = {
-    "application/json" = jsonencode({ statusCode = 200 })
-  }
-}
-
-resource "aws_api_gateway_method_response" "options" {
-  for_each = local.cors_resources
-
-  rest_api_id = aws_api_gateway_rest_api.this.id
-  resource_id = aws_api_gateway_method.options[each.key].resource_id
-  http_method = aws_api_gateway_method.options[each.key].http_method
-  status_code = "200"
-
-  response_parameters = {
-    "method.response.header.Access-Control-Allow-Headers" = true
-    "method.response.header.Access-Control-Allow-Methods" = true
-    "method.response.header.Access-Control-Allow-Origin"  = true
-    "method.response.header.Access-Control-Max-Age"       = true
-    "method.response.header.Vary"                         = true
-  }
-}
-
-resource "aws_api_gateway_integration_response" "options" {
-  for_each = local.cors_resources
-
-  rest_api_id = aws_api_gateway_rest_api.this.id
-  resource_id = aws_api_gateway_method.options[each.key].resource_id
-  http_method = aws_api_gateway_method.options[each.key].http_method
-  status_code = aws_api_gateway_method_response.options[each.key].status_code
-
-  response_parameters = {
-    "method.response.header.Access-Control-Allow-Headers" = "'Authorization,Content-Type,If-Match,X-Amz-Content-Sha256,X-Amz-Date,X-Amz-Security-Token'"
-    "method.response.header.Access-Control-Allow-Methods" = "'${local.api_resource_methods[each.key]}'"
-    "method.response.header.Access-Control-Allow-Origin"  = "'${var.cors_allowed_origins[0]}'"
-    "method.response.header.Access-Control-Max-Age"       = "'600'"
-    "method.response.header.Vary"                         = "'Origin'"
-  }
-
-  # With several origins, answer the caller's own origin when it is listed.
-  response_templates = {
-    "application/json" = <<-EOT
-      #set($allowed = ${jsonencode(var.cors_allowed_origins)})
-      #set($origin = $input.params().header.get("Origin"))
-      #if("$!origin" == "")#set($origin = $input.params().header.get("origin"))#end
-      #if($allowed.contains("*"))
-      #set($context.responseOverride.header.Access-Control-Allow-Origin = "*")
-      #elseif("$!origin" != "" && $allowed.contains($origin))
-      #set($context.responseOverride.header.Access-Control-Allow-Origin = $origin)
-      #end
-    EOT
-  }
-
-  depends_on = [aws_api_gateway_integration.options]
-}
-
+# No OPTIONS (CORS preflight) methods: browsers do not sign preflights, so an
+# AWS_IAM OPTIONS method always fails them, and the functions' answers carry no
+# CORS headers, so even an open preflight would not let a page read them. The
+# API is for SigV4 clients (CLI, SDKs, a signing proxy on the page's own
+# origin); every method stays AWS_IAM.
 resource "aws_api_gateway_deployment" "this" {
   rest_api_id = aws_api_gateway_rest_api.this.id
   description = "${var.name} REST API"
@@ -1121,10 +1040,6 @@ resource "aws_api_gateway_deployment" "this" {
       aws_api_gateway_request_validator.this,
       aws_api_gateway_method.route,
       aws_api_gateway_integration.route,
-      aws_api_gateway_method.options,
-      aws_api_gateway_integration.options,
-      aws_api_gateway_method_response.options,
-      aws_api_gateway_integration_response.options,
     ]))
   }
 
@@ -1198,7 +1113,12 @@ resource "aws_api_gateway_method_settings" "all" {
   }
 }
 
-# Optional: the account-and-region setting that lets API Gateway write logs.
+# The account-and-region setting that lets API Gateway write logs, which the
+# stage's access and execution logs need (without it the stage fails to create:
+# "CloudWatch Logs role ARN must be set in account settings to enable
+# logging"). Created by default so a first apply works on a new account; it is
+# a singleton per account and region, so it replaces any role set there before
+# (create_api_gateway_account_role = false when another stack owns it).
 data "aws_iam_policy_document" "api_gateway_assume_role" {
   statement {
     actions = ["sts:AssumeRole"]

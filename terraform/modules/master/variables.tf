@@ -124,47 +124,24 @@ variable "daily_report_timeout" {
   }
 }
 
-variable "handle_monitoring_events_reserved_concurrency" {
-  description = "Reserved concurrent executions of handle-monitoring-events (also its upper bound). Null: unreserved."
-  type        = number
-  default     = 10
+variable "reserved_concurrency" {
+  description = "Reserved concurrent executions by function (keys: handle_monitoring_events, update_deployment, daily_report, list_events, get_event, update_event, list_agents, get_agent, update_agent), e.g. { handle_monitoring_events = 10 }. A function not listed is unreserved (the default for all: new accounts often have a concurrency quota of 10 and Lambda keeps 100 unreserved, so any reservation fails there). A reservation is also the function's upper bound; 0 stops it."
+  type        = map(number)
+  default     = {}
 
   validation {
-    condition     = var.handle_monitoring_events_reserved_concurrency == null || try(var.handle_monitoring_events_reserved_concurrency >= 0, false)
-    error_message = "handle_monitoring_events_reserved_concurrency must be null or at least 0."
+    condition = alltrue([
+      for k in keys(var.reserved_concurrency) : contains([
+        "handle_monitoring_events", "update_deployment", "daily_report",
+        "list_events", "get_event", "update_event", "list_agents", "get_agent", "update_agent",
+      ], k)
+    ])
+    error_message = "reserved_concurrency keys must be function keys: handle_monitoring_events, update_deployment, daily_report, list_events, get_event, update_event, list_agents, get_agent, update_agent."
   }
-}
-
-variable "update_deployment_reserved_concurrency" {
-  description = "Reserved concurrent executions of update-deployment. Null: unreserved."
-  type        = number
-  default     = 2
 
   validation {
-    condition     = var.update_deployment_reserved_concurrency == null || try(var.update_deployment_reserved_concurrency >= 0, false)
-    error_message = "update_deployment_reserved_concurrency must be null or at least 0."
-  }
-}
-
-variable "daily_report_reserved_concurrency" {
-  description = "Reserved concurrent executions of daily-report. Null: unreserved."
-  type        = number
-  default     = 1
-
-  validation {
-    condition     = var.daily_report_reserved_concurrency == null || try(var.daily_report_reserved_concurrency >= 0, false)
-    error_message = "daily_report_reserved_concurrency must be null or at least 0."
-  }
-}
-
-variable "api_reserved_concurrency" {
-  description = "Reserved concurrent executions of each of the six API functions. Null: unreserved."
-  type        = number
-  default     = 5
-
-  validation {
-    condition     = var.api_reserved_concurrency == null || try(var.api_reserved_concurrency >= 0, false)
-    error_message = "api_reserved_concurrency must be null or at least 0."
+    condition     = alltrue([for v in values(var.reserved_concurrency) : v >= 0 && floor(v) == v])
+    error_message = "reserved_concurrency values must be whole numbers of at least 0."
   }
 }
 
@@ -319,20 +296,9 @@ variable "api_logging_level" {
 }
 
 variable "create_api_gateway_account_role" {
-  description = "Create the regional API Gateway account setting (aws_api_gateway_account) with a role that lets API Gateway write to CloudWatch Logs. REST API logging needs it; leave false when the account already has one (it is one setting per account and region)."
+  description = "Create the regional API Gateway account setting (aws_api_gateway_account) with a role that lets API Gateway write to CloudWatch Logs, which the stage's access and execution logs need. It is one setting per account and region: creating it replaces any role already set there, and destroying the module leaves the setting pointing at the deleted role. Set false when another stack manages that setting (the region must then already have one)."
   type        = bool
-  default     = false
-}
-
-variable "cors_allowed_origins" {
-  description = "Origins allowed to call the API from a browser. Empty: no CORS (no OPTIONS methods). OPTIONS methods use AWS_IAM like every method, so preflight requests must be signed too."
-  type        = list(string)
-  default     = []
-
-  validation {
-    condition     = alltrue([for o in var.cors_allowed_origins : o == "*" || can(regex("^https?://[^/\\s',]+$", o))])
-    error_message = "Each CORS origin must be \"*\" or scheme://host[:port] with no path."
-  }
+  default     = true
 }
 
 ################################################################################
