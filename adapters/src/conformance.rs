@@ -60,6 +60,8 @@ pub struct OccurrenceSpec {
     pub problem: String,
     /// Distinguishes occurrences of the same problem (a window, a state change).
     pub delivery: String,
+    /// When the occurrence's first record happened (`None`: at `time`).
+    pub first_time: Option<DateTime<Utc>>,
     pub time: DateTime<Utc>,
     pub count: u64,
     pub severity: Severity,
@@ -76,6 +78,7 @@ impl OccurrenceSpec {
             detail_type: DT_LOG_ERRORS.into(),
             problem: problem.into(),
             delivery: delivery.into(),
+            first_time: None,
             time,
             count: 1,
             severity: Severity::High,
@@ -103,6 +106,12 @@ impl OccurrenceSpec {
                 time,
             )
         }
+    }
+
+    /// A group of records from `first_time` to the spec's `time`.
+    pub fn since(mut self, first_time: DateTime<Utc>) -> Self {
+        self.first_time = Some(first_time);
+        self
     }
 
     pub fn count(mut self, count: u64) -> Self {
@@ -184,6 +193,7 @@ impl OccurrenceSpec {
                 vec![self.problem.clone()]
             },
             detail: serde_json::json!({ "delivery": self.delivery, "nested": { "n": [1, 2.5, null] } }),
+            first_time: self.first_time.unwrap_or(self.time),
             time: self.time,
             count: self.count,
             effect: self.effect,
@@ -289,6 +299,7 @@ fn occurrence_of(event: &Event, delivery: &str, time: DateTime<Utc>) -> Occurren
         sample: format!("{} (delivery {delivery})", event.sample),
         resources: event.resources.clone(),
         detail: event.detail.clone(),
+        first_time: time,
         time,
         count: 1,
         effect: StatusEffect::Occurred,
@@ -518,6 +529,42 @@ pub mod events {
             "an older occurrence does not move last_seen"
         );
         assert_eq!(must_get(store, &first.event_id).await, event);
+    }
+
+    /// A group of log records spans `first_time..=time`: the event's
+    /// `first_seen` is the earliest first line and `last_seen` the latest
+    /// last line over all its occurrences, whatever order they arrive in.
+    pub async fn first_and_last_seen_span_every_grouped_line(store: &dyn EventStore) {
+        let six_lines = OccurrenceSpec::log("checkout", "w1", at("2026-03-01T07:18:19Z"))
+            .since(at("2026-03-01T07:16:29Z"))
+            .count(6)
+            .build();
+        let event = record_new(store, &six_lines, at("2026-03-01T07:20:00Z")).await;
+        assert_eq!(
+            (event.first_seen, event.last_seen),
+            (at("2026-03-01T07:16:29Z"), at("2026-03-01T07:18:19Z")),
+            "a new event spans its first occurrence's lines"
+        );
+        let later = OccurrenceSpec::log("checkout", "w2", at("2026-03-01T07:24:00Z"))
+            .since(at("2026-03-01T07:21:00Z"))
+            .build();
+        let earlier = OccurrenceSpec::log("checkout", "w0", at("2026-03-01T07:14:00Z"))
+            .since(at("2026-03-01T07:10:05Z"))
+            .build();
+        record_new(store, &later, at("2026-03-01T07:25:00Z")).await;
+        let event = record_new(store, &earlier, at("2026-03-01T07:26:00Z")).await;
+        assert_eq!(
+            (event.first_seen, event.last_seen),
+            (at("2026-03-01T07:10:05Z"), at("2026-03-01T07:24:00Z")),
+            "first_seen is the earliest line, last_seen the latest"
+        );
+        assert_eq!(event.count, 8);
+        assert_eq!(must_get(store, &six_lines.event_id).await, event);
+        let page = store
+            .list(&EventFilter::default(), None, 10)
+            .await
+            .expect("list");
+        assert_eq!(page.items, vec![event], "list agrees");
     }
 
     pub async fn new_occurrence_reopens_a_resolved_event(store: &dyn EventStore) {
@@ -1250,6 +1297,7 @@ macro_rules! event_store_conformance {
                 new_occurrence_creates_an_open_event,
                 redelivered_occurrence_changes_nothing,
                 another_occurrence_adds_its_count_without_a_new_version,
+                first_and_last_seen_span_every_grouped_line,
                 new_occurrence_reopens_a_resolved_event,
                 ignored_event_stays_ignored_but_keeps_counting,
                 alarm_back_to_ok_resolves_its_event,

@@ -215,6 +215,20 @@ fn lambda_error_title(v: &serde_json::Map<String, serde_json::Value>) -> Option<
     Some(format!("{kind}: {}", first_line(message)))
 }
 
+/// Control characters and line separators become spaces: the text cannot
+/// forge a second log line or a terminal escape.
+pub fn one_line(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
 /// Cuts at a character boundary, marking the cut with an ellipsis.
 pub fn truncate(s: &str, max: usize) -> String {
     if s.len() <= max {

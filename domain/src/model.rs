@@ -307,7 +307,11 @@ pub struct Occurrence {
     pub sample: String,
     pub resources: Vec<String>,
     pub detail: serde_json::Value,
-    /// When it happened (last record of a group, or the envelope's time).
+    /// When its first record happened (a group of log records spans
+    /// `first_time..=time`; an AWS event has `first_time == time`).
+    pub first_time: DateTime<Utc>,
+    /// When it last happened (last record of a group, or the envelope's time):
+    /// orders state changes and names the UTC day it is counted on.
     pub time: DateTime<Utc>,
     /// How many records (or 1 for an AWS event) it adds to the event's count.
     pub count: u64,
@@ -363,7 +367,7 @@ impl Event {
             title: o.title.clone(),
             fingerprint: o.fingerprint.clone(),
             count: o.count,
-            first_seen: o.time,
+            first_seen: o.first_time.min(o.time),
             last_seen: o.time,
             log_group: o.log_group.clone(),
             sample: o.sample.clone(),
@@ -382,9 +386,7 @@ impl Event {
     /// inside their transaction, so every store applies the same rules.
     pub fn apply(&mut self, o: &Occurrence, now: DateTime<Utc>) {
         self.count += o.count;
-        if o.time < self.first_seen {
-            self.first_seen = o.time;
-        }
+        self.first_seen = self.first_seen.min(o.first_time).min(o.time);
         let newer = self.state_time.is_none_or(|t| o.time >= t);
         if o.time >= self.last_seen {
             self.last_seen = o.time;

@@ -7,7 +7,7 @@ use crate::logtext::{title, truncate};
 use crate::model::*;
 use crate::ports::{AgentState, AgentStateStore, LogRecord, LogSource, PortError, Publisher};
 use crate::window::{plan, Window, WindowPolicy};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::HashMap;
 
 /// Samples are cut to this many bytes here; the AWS publisher may cut further.
@@ -24,6 +24,12 @@ pub enum AgentError {
 impl AgentError {
     pub fn is_retryable(&self) -> bool {
         matches!(self, AgentError::Port(e) if e.is_retryable())
+    }
+
+    /// Whether the input (a config push, the stored config) is at fault:
+    /// skip it. Any other failure is ours and fails the invocation.
+    pub fn is_input_fault(&self) -> bool {
+        matches!(self, AgentError::BadConfig(_))
     }
 }
 
@@ -58,14 +64,16 @@ struct Group<'a> {
 }
 
 /// Classifies, fingerprints and groups records: one occurrence per
-/// (log group, fingerprint) of the window, in a stable order.
+/// (log group, fingerprint, UTC day) of the window, in a stable order. A
+/// group never spans two UTC days, so the master's per-day counters (and the
+/// report's "new that day") are exact even for a window across midnight.
 pub fn group_records(
     agent_id: &AgentId,
     classifier: &Classifier,
     records: &[LogRecord],
     window: &Window,
 ) -> (u64, Vec<LogErrorsDetail>) {
-    let mut groups: HashMap<(&str, Fingerprint), Group> = HashMap::new();
+    let mut groups: HashMap<(&str, Fingerprint, NaiveDate), Group> = HashMap::new();
     let mut matched = 0;
     for r in records {
         let Some(sev) = classifier.classify(&r.message) else {
@@ -73,7 +81,11 @@ pub fn group_records(
         };
         matched += 1;
         let g = groups
-            .entry((r.log_group.as_str(), fingerprint(&r.message)))
+            .entry((
+                r.log_group.as_str(),
+                fingerprint(&r.message),
+                r.time.date_naive(),
+            ))
             .or_insert(Group {
                 first: r,
                 count: 0,
@@ -89,18 +101,22 @@ pub fn group_records(
     let agent = agent_id.to_string();
     let mut out: Vec<LogErrorsDetail> = groups
         .into_iter()
-        .map(|((group, fp), g)| {
+        .map(|((group, fp, day), g)| {
             let sample = truncate(&g.first.message, SAMPLE_LIMIT);
+            let window_start = window.start.to_rfc3339();
+            let window_end = window.end.to_rfc3339();
+            let mut key = vec![&*agent, group, fp.as_str(), &window_start, &window_end];
+            // The day only names the part of a window that crosses midnight,
+            // so a window within one day keeps the ids it always had.
+            let day = day.to_string();
+            if window.start.date_naive()
+                != (window.end - chrono::Duration::nanoseconds(1)).date_naive()
+            {
+                key.push(&day);
+            }
             LogErrorsDetail {
                 agent_id: agent.clone(),
-                occurrence_key: OccurrenceId::derive(&[
-                    &agent,
-                    group,
-                    fp.as_str(),
-                    &window.start.to_rfc3339(),
-                    &window.end.to_rfc3339(),
-                ])
-                .to_string(),
+                occurrence_key: OccurrenceId::derive(&key).to_string(),
                 log_group: group.to_owned(),
                 fingerprint: fp.to_string(),
                 severity: g.severity,
@@ -115,7 +131,13 @@ pub fn group_records(
             }
         })
         .collect();
-    out.sort_by(|a, b| (&a.log_group, &a.fingerprint).cmp(&(&b.log_group, &b.fingerprint)));
+    out.sort_by(|a, b| {
+        (&a.log_group, &a.fingerprint, a.first_seen).cmp(&(
+            &b.log_group,
+            &b.fingerprint,
+            b.first_seen,
+        ))
+    });
     (matched, out)
 }
 
@@ -250,10 +272,9 @@ impl QueryErrorLogs<'_> {
             self.report(&state, last_run),
             now,
         );
-        if let Err(e) = self.publisher.publish(&[hb]).await {
-            // The occurrences are out and the checkpoint moved; a lost heartbeat is harmless.
-            tracing::warn!(error = %e, "heartbeat failed");
-        }
+        // The occurrences are out and the checkpoint moved, so a retry of a
+        // failed heartbeat redoes nothing else; failing makes it visible.
+        self.publisher.publish(&[hb]).await?;
         Ok(summary)
     }
 
@@ -344,6 +365,70 @@ mod tests {
         // Same window, same records: same occurrence keys (idempotent redelivery).
         let (_, again) = group_records(&settings().id, &Classifier::defaults(), &records, &w);
         assert_eq!(groups, again);
+    }
+
+    fn rec_at(time: &str, msg: &str) -> LogRecord {
+        LogRecord {
+            time: time.parse().unwrap(),
+            ..rec("/a", msg)
+        }
+    }
+
+    #[test]
+    fn a_group_carries_its_first_and_last_line_times() {
+        let w = Window {
+            start: "2026-11-25T07:15:00Z".parse().unwrap(),
+            end: "2026-11-25T07:20:00Z".parse().unwrap(),
+        };
+        let records: Vec<LogRecord> = ["07:16:29", "07:16:51", "07:17:30", "07:18:19"]
+            .iter()
+            .map(|t| {
+                rec_at(
+                    &format!("2026-11-25T{t}Z"),
+                    &format!("ERROR order {t} failed"),
+                )
+            })
+            .collect();
+        let (_, groups) = group_records(&settings().id, &Classifier::defaults(), &records, &w);
+        assert_eq!(groups.len(), 1);
+        assert_eq!(groups[0].count, 4);
+        assert_eq!(groups[0].first_seen, records[0].time);
+        assert_eq!(groups[0].last_seen, records[3].time);
+    }
+
+    #[test]
+    fn a_group_never_spans_two_utc_days() {
+        let w = Window {
+            start: "2026-11-25T23:55:00Z".parse().unwrap(),
+            end: "2026-11-26T00:05:00Z".parse().unwrap(),
+        };
+        let records = vec![
+            rec_at("2026-11-25T23:58:00Z", "ERROR order 1 failed"),
+            rec_at("2026-11-25T23:59:59.999Z", "ERROR order 2 failed"),
+            rec_at("2026-11-26T00:00:00Z", "ERROR order 3 failed"),
+        ];
+        let (_, groups) = group_records(&settings().id, &Classifier::defaults(), &records, &w);
+        let spans: Vec<(String, String, u64)> = groups
+            .iter()
+            .map(|g| (g.first_seen.to_rfc3339(), g.last_seen.to_rfc3339(), g.count))
+            .collect();
+        assert_eq!(
+            spans,
+            vec![
+                (
+                    "2026-11-25T23:58:00+00:00".into(),
+                    "2026-11-25T23:59:59.999+00:00".into(),
+                    2
+                ),
+                (
+                    "2026-11-26T00:00:00+00:00".into(),
+                    "2026-11-26T00:00:00+00:00".into(),
+                    1
+                ),
+            ]
+        );
+        assert_eq!(groups[0].fingerprint, groups[1].fingerprint);
+        assert_ne!(groups[0].occurrence_key, groups[1].occurrence_key);
     }
 
     #[tokio::test]

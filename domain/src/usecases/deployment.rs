@@ -17,6 +17,12 @@ impl DeploymentError {
     pub fn is_retryable(&self) -> bool {
         matches!(self, DeploymentError::Store(e) if e.is_retryable())
     }
+
+    /// Whether the envelope itself is at fault (skip it), rather than our
+    /// side (fail, so that it is retried and then dead-lettered).
+    pub fn is_input_fault(&self) -> bool {
+        matches!(self, DeploymentError::Malformed { .. })
+    }
 }
 
 /// Whether the envelope belongs to UpdateDeployment.
@@ -123,10 +129,9 @@ pub async fn handle_agent_event(
     }
     .expect("the change always stores an agent");
     if agent.applied_config_version < agent.config_version {
-        if let Err(e) = pusher.push(&agent).await {
-            // The next heartbeat tries again; recording the heartbeat still counts.
-            tracing::warn!(agent = %agent.id, error = %e, "config push failed");
-        }
+        // A failed push fails the message: its redelivery records the
+        // heartbeat again (harmless) and pushes again.
+        pusher.push(&agent).await?;
     }
     Ok(agent)
 }
@@ -212,6 +217,30 @@ mod tests {
         .await
         .unwrap();
         assert_eq!((a.config_version, a.applied_config_version), (1, 0));
+    }
+
+    #[tokio::test]
+    async fn a_failed_push_fails_the_message_so_it_is_retried() {
+        let mut store = MockAgentStore::new();
+        store.expect_get().returning(|_| Ok(None));
+        store.expect_put().returning(|_| Ok(()));
+        let mut pusher = MockConfigPusher::new();
+        pusher
+            .expect_push()
+            .returning(|_| Err(PortError::Permanent("AccessDeniedException".into())));
+        let err = handle_agent_event(
+            &store,
+            &pusher,
+            &env(DT_AGENT_REGISTERED, json!({"version": "0.1.0"})),
+            Utc::now(),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(
+            err,
+            DeploymentError::Store(PortError::Permanent("AccessDeniedException".into()))
+        );
+        assert!(!err.is_input_fault(), "our failure, not the envelope's");
     }
 
     #[tokio::test]

@@ -24,6 +24,15 @@ impl IngestError {
     pub fn is_retryable(&self) -> bool {
         matches!(self, IngestError::Store(e) if e.is_retryable())
     }
+
+    /// Whether the envelope itself is at fault (skip it), rather than our
+    /// side (fail, so that it is retried and then dead-lettered).
+    pub fn is_input_fault(&self) -> bool {
+        matches!(
+            self,
+            IngestError::Malformed { .. } | IngestError::Unsupported { .. }
+        )
+    }
 }
 
 fn malformed(env: &Envelope, reason: impl Into<String>) -> IngestError {
@@ -70,7 +79,7 @@ pub const MAX_SAMPLE: usize = 2 * crate::usecases::agent::SAMPLE_LIMIT;
 /// [`MAX_SAMPLE`] bytes.
 pub fn occurrence_of(env: &Envelope) -> Result<Occurrence, IngestError> {
     let mut o = parse_occurrence(env)?;
-    o.title = crate::logtext::truncate(&one_line(&o.title), MAX_TITLE);
+    o.title = crate::logtext::truncate(&crate::logtext::one_line(&o.title), MAX_TITLE);
     if o.sample.len() > MAX_SAMPLE {
         o.sample = crate::logtext::truncate(&o.sample, MAX_SAMPLE);
         if let Some(flag) = o.detail.get_mut("sample_truncated") {
@@ -78,19 +87,6 @@ pub fn occurrence_of(env: &Envelope) -> Result<Occurrence, IngestError> {
         }
     }
     Ok(o)
-}
-
-/// Control characters and line separators become spaces.
-fn one_line(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') {
-                ' '
-            } else {
-                c
-            }
-        })
-        .collect()
 }
 
 fn parse_occurrence(env: &Envelope) -> Result<Occurrence, IngestError> {
@@ -119,6 +115,7 @@ fn parse_occurrence(env: &Envelope) -> Result<Occurrence, IngestError> {
         sample: String::new(),
         resources: env.resources.clone(),
         detail: env.detail.clone(),
+        first_time: time,
         time,
         count: 1,
         effect,
@@ -148,6 +145,10 @@ fn parse_occurrence(env: &Envelope) -> Result<Occurrence, IngestError> {
                 d.last_seen,
                 StatusEffect::Occurred,
             );
+            if d.first_seen > d.last_seen {
+                return Err(malformed(env, "first_seen is after last_seen"));
+            }
+            o.first_time = d.first_seen;
             o.fingerprint = Some(fp);
             o.log_group = Some(d.log_group.clone());
             o.sample = d.sample.clone();
@@ -402,6 +403,37 @@ mod tests {
         assert!(matches!(u, IngestError::Unsupported { .. }));
         let not_obj = occurrence_of(&env("aws.guardduty", DT_GUARDDUTY, json!([1]))).unwrap_err();
         assert!(matches!(not_obj, IngestError::Malformed { .. }));
+    }
+
+    fn log_errors(first_seen: &str, last_seen: &str) -> Envelope {
+        env(
+            SOURCE_LOGS,
+            DT_LOG_ERRORS,
+            json!({
+                "agent_id": "111122223333-eu-west-1", "occurrence_key": "k",
+                "log_group": "/aws/lambda/x", "fingerprint": "0123456789abcdef", "severity": "high",
+                "title": "t", "sample": "s", "count": 6,
+                "first_seen": first_seen, "last_seen": last_seen,
+                "window_start": "2026-11-25T07:15:00Z", "window_end": "2026-11-25T07:20:00Z"
+            }),
+        )
+    }
+
+    #[test]
+    fn a_log_occurrence_spans_its_first_and_last_line() {
+        let o = occurrence_of(&log_errors("2026-11-25T07:16:29Z", "2026-11-25T07:18:19Z")).unwrap();
+        assert_eq!(
+            o.first_time,
+            "2026-11-25T07:16:29Z".parse::<DateTime<Utc>>().unwrap()
+        );
+        assert_eq!(
+            o.time,
+            "2026-11-25T07:18:19Z".parse::<DateTime<Utc>>().unwrap()
+        );
+        let event = Event::from_first(&o, o.time);
+        assert_eq!((event.first_seen, event.last_seen), (o.first_time, o.time));
+        let backwards = occurrence_of(&log_errors("2026-11-25T07:18:19Z", "2026-11-25T07:16:29Z"));
+        assert!(matches!(backwards, Err(IngestError::Malformed { .. })));
     }
 
     #[test]
