@@ -9,7 +9,7 @@
 //! replays the same way on its own.
 
 use crate::api::handle;
-use crate::master::{Handled, Master};
+use crate::master::{Master, Outcome};
 use adapters::memory::{FixedClock, MemoryAgentStore, MemoryEventStore, MemoryPusher};
 use chrono::{DateTime, Utc};
 use domain::classify::Classifier;
@@ -91,16 +91,16 @@ pub fn envelope(data: &[u8]) {
     block_on(async {
         for env in &envelopes {
             match master.handle(env, now()).await {
-                Ok(Handled::Stored { duplicate: false }) => {
+                Ok(Outcome::Stored) => {
                     let again = master.handle(env, now()).await;
                     assert_eq!(
                         again,
-                        Ok(Handled::Stored { duplicate: true }),
+                        Ok(Outcome::Duplicate),
                         "a redelivered envelope must be a duplicate: {env:?}"
                     );
                 }
                 Ok(_) => {}
-                Err(e) => assert!(!e.is_retryable(), "retryable error {e} for {env:?}"),
+                Err(e) => assert!(e.is_input_fault(), "a memory store failed: {e} for {env:?}"),
             }
         }
     });

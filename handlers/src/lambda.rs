@@ -3,7 +3,7 @@
 //! logs, and the handler functions themselves, so that tests can call them
 //! with the payloads Lambda would deliver.
 
-use crate::master::{HandleError, Handled, Master};
+use crate::master::{settle, HandleError, Master, Outcome};
 use adapters::aws::dynamodb::DynamoStore;
 use adapters::aws::eventbridge::{EventBridgeConfigPusher, EventBridgePublisher};
 use adapters::aws::logs::InsightsLogSource;
@@ -67,11 +67,6 @@ pub const AGENT_ACCOUNT_ID: EnvVar = var(
     "the monitored account (12 digits)",
 );
 pub const AGENT_NAME: EnvVar = var("AGENT_NAME", true, "the agent's display name");
-pub const MASTER_EVENT_BUS_ARN: EnvVar = var(
-    "MASTER_EVENT_BUS_ARN",
-    true,
-    "the master bus the agent publishes to",
-);
 pub const STATE_PARAMETER: EnvVar = var(
     "STATE_PARAMETER",
     true,
@@ -105,7 +100,6 @@ pub const BINARIES: &[(&str, &[EnvVar])] = &[
         &[
             AGENT_ACCOUNT_ID,
             AGENT_NAME,
-            MASTER_EVENT_BUS_ARN,
             STATE_PARAMETER,
             LATENCY_SECONDS,
             AWS_REGION,
@@ -196,13 +190,49 @@ pub fn init_tracing() {
         .try_init();
 }
 
-/// Exits the process with a message naming the bad variable.
-pub fn exit_on_config_error<T>(r: Result<T, ConfigError>) -> T {
-    r.unwrap_or_else(|e| {
-        tracing::error!(error = %e, "bad configuration");
-        eprintln!("{e}");
-        std::process::exit(2)
-    })
+/// Unwraps a start-up step, or ends the process: see [`fail_init`].
+pub async fn or_fail_init<T, E: std::fmt::Display>(r: Result<T, E>) -> T {
+    match r {
+        Ok(v) => v,
+        Err(e) => fail_init(&e.to_string()).await,
+    }
+}
+
+/// Start-up failed (a missing variable, an unreadable parameter): log one
+/// line, report it to the Runtime API's `/init/error` so that Lambda shows it
+/// as the init error, and exit 2 without taking an event.
+pub async fn fail_init(message: &str) -> ! {
+    let message = domain::logtext::one_line(message);
+    tracing::error!(error = %message, "start-up failed");
+    eprintln!("{message}");
+    if let Err(e) = report_init_error(&message).await {
+        tracing::warn!(error = %e, "could not report the init error to the Runtime API");
+    }
+    std::process::exit(2)
+}
+
+async fn report_init_error(message: &str) -> Result<(), Error> {
+    // Outside Lambda (a test, a shell) there is no Runtime API to tell.
+    let Ok(api) = std::env::var("AWS_LAMBDA_RUNTIME_API") else {
+        return Ok(());
+    };
+    let client = lambda_runtime_api_client::Client::builder()
+        .with_endpoint(format!("http://{api}").parse()?)
+        .build()?;
+    let diagnostic = lambda_http::lambda_runtime::Diagnostic {
+        error_type: "Runtime.InitError".into(),
+        error_message: message.into(),
+    };
+    let request = lambda_runtime_api_client::build_request()
+        .method(http::Method::POST)
+        .uri("/2018-06-01/runtime/init/error")
+        .header("lambda-runtime-function-error-type", "Runtime.InitError")
+        .body(serde_json::to_vec(&diagnostic)?.into())?;
+    let response = client.call(request).await?;
+    if !response.status().is_success() {
+        return Err(format!("/init/error answered {}", response.status()).into());
+    }
+    Ok(())
 }
 
 /// The SDK config from the environment (honours `AWS_ENDPOINT_URL`), with
@@ -281,38 +311,12 @@ pub async fn warm<T, E: std::fmt::Display>(
     }
 }
 
-/// What a handler did with one payload; permanent problems are skipped (and
-/// logged with a reason) rather than retried forever.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    Stored,
-    Duplicate,
-    AgentUpdated,
-    Skipped(String),
-}
-
 fn envelope_of(payload: Value) -> Result<Envelope, String> {
     serde_json::from_value(payload).map_err(|e| format!("not an EventBridge envelope: {e}"))
 }
 
-/// Transient errors go back to Lambda (async retries, then the on-failure
-/// destination); permanent ones are logged and skipped.
-fn settle(r: Result<Handled, HandleError>) -> Result<Outcome, Error> {
-    match r {
-        Ok(Handled::Stored { duplicate: false }) => Ok(Outcome::Stored),
-        Ok(Handled::Stored { duplicate: true }) => Ok(Outcome::Duplicate),
-        Ok(Handled::AgentUpdated) => Ok(Outcome::AgentUpdated),
-        Err(e) if e.is_retryable() => Err(e.into()),
-        Err(e) => Ok(skip(e.to_string())),
-    }
-}
-
-fn skip(reason: String) -> Outcome {
-    tracing::warn!(%reason, "event skipped");
-    Outcome::Skipped(reason)
-}
-
-/// HandleMonitoringEvents: one envelope from the master bus.
+/// HandleMonitoringEvents: one envelope from the master bus. Only a malformed
+/// or unsupported envelope is skipped; a store failure fails the invocation.
 pub async fn handle_monitoring_event(
     events: &dyn EventStore,
     payload: Value,
@@ -320,18 +324,20 @@ pub async fn handle_monitoring_event(
 ) -> Result<Outcome, Error> {
     let env = match envelope_of(payload) {
         Ok(e) => e,
-        Err(reason) => return Ok(skip(reason)),
+        Err(reason) => return Ok(Outcome::skipped(reason)),
     };
     if !is_monitoring_event(&env) {
-        return Ok(skip(format!(
+        return Ok(Outcome::skipped(format!(
             "{} / {} is not a monitoring event",
             env.source, env.detail_type
         )));
     }
-    let recorded = ingest(events, &env, now).await.map_err(HandleError::from);
-    settle(recorded.map(|r| Handled::Stored {
-        duplicate: r == Recorded::Duplicate,
-    }))
+    let handled = match ingest(events, &env, now).await {
+        Ok(Recorded::Applied(_)) => Ok(Outcome::Stored),
+        Ok(Recorded::Duplicate) => Ok(Outcome::Duplicate),
+        Err(e) => Err(HandleError::from(e)),
+    };
+    Ok(settle(handled)?)
 }
 
 /// UpdateDeployment: one agent lifecycle envelope.
@@ -344,23 +350,20 @@ pub async fn handle_deployment_event(
 ) -> Result<Outcome, Error> {
     let env = match envelope_of(payload) {
         Ok(e) => e,
-        Err(reason) => return Ok(skip(reason)),
+        Err(reason) => return Ok(Outcome::skipped(reason)),
     };
     if !is_deployment_event(&env) {
-        return Ok(skip(format!(
+        return Ok(Outcome::skipped(format!(
             "{} / {} is not an agent event",
             env.source, env.detail_type
         )));
     }
-    settle(
-        Master {
-            events,
-            agents,
-            pusher,
-        }
-        .handle(&env, now)
-        .await,
-    )
+    let master = Master {
+        events,
+        agents,
+        pusher,
+    };
+    Ok(settle(master.handle(&env, now).await)?)
 }
 
 /// DailyReport: the previous UTC day, or `{"date": "YYYY-MM-DD"}`.
@@ -411,10 +414,7 @@ pub async fn query_error_logs(
 ) -> Result<Value, Error> {
     let command = match agent_command(payload) {
         Ok(c) => c,
-        Err(reason) => {
-            skip(reason.clone());
-            return Ok(serde_json::json!({ "skipped": reason }));
-        }
+        Err(reason) => return Ok(skipped_json(reason)),
     };
     let result = match command {
         AgentCommand::Register => agent
@@ -432,12 +432,15 @@ pub async fn query_error_logs(
     };
     match result {
         Ok(v) => Ok(v),
-        Err(e) if e.is_retryable() => Err(e.into()),
-        Err(e) => {
-            skip(e.to_string());
-            Ok(serde_json::json!({ "skipped": e.to_string() }))
-        }
+        Err(e) if e.is_input_fault() => Ok(skipped_json(e.to_string())),
+        // SSM, Logs or the bus failed: Lambda retries, and the checkpoint has
+        // not moved past anything unpublished.
+        Err(e) => Err(e.into()),
     }
+}
+
+fn skipped_json(reason: String) -> Value {
+    serde_json::to_value(Outcome::skipped(reason)).expect("serializable")
 }
 
 fn run_json(s: &RunSummary) -> Value {
@@ -491,6 +494,9 @@ pub fn ses_mailer<F: Fn(&str) -> Option<String>>(
     ))
 }
 
+/// The bus the agent publishes to: its own account's default bus, in its region.
+pub const AGENT_EVENT_BUS: &str = "default";
+
 /// The agent's settings and adapters.
 pub struct AgentAdapters {
     pub settings: AgentSettings,
@@ -523,25 +529,14 @@ pub fn agent_adapters<F: Fn(&str) -> Option<String>>(
             reason: "must be 0-3600".into(),
         });
     }
-    let bus = env.required(MASTER_EVENT_BUS_ARN)?;
-    // arn:<partition>:events:<region>:<account>:event-bus/<name>
-    let bus_region = match bus.split(':').collect::<Vec<_>>().as_slice() {
-        ["arn", _, "events", region, account, name]
-            if !region.is_empty() && account.len() == 12 && name.starts_with("event-bus/") =>
-        {
-            region.to_string()
-        }
-        _ => {
-            return Err(ConfigError::Invalid {
-                name: MASTER_EVENT_BUS_ARN.name,
-                reason: format!("{bus:?} is not an event bus ARN"),
-            })
-        }
-    };
-    // PutEvents goes to the bus's own region, which may not be the agent's.
+    // The agent publishes to its own account's default bus in its own region,
+    // whose rule forwards to the master bus: EventBridge stamps the envelope
+    // with the region where it was first put, so the master sees the agent's
+    // real region (a direct PutEvents to the master bus would carry the
+    // master's). The client's region is the agent's, whatever the SDK config says.
     let events_client = aws_sdk_eventbridge::Client::from_conf(
         aws_sdk_eventbridge::config::Builder::from(config)
-            .region(aws_config::Region::new(bus_region))
+            .region(aws_config::Region::new(region.to_string()))
             .build(),
     );
     Ok(AgentAdapters {
@@ -556,7 +551,7 @@ pub fn agent_adapters<F: Fn(&str) -> Option<String>>(
             initial_config: AgentConfig::default(),
         },
         source: InsightsLogSource::new(aws_sdk_cloudwatchlogs::Client::new(config)),
-        publisher: EventBridgePublisher::new(events_client, bus),
+        publisher: EventBridgePublisher::new(events_client, AGENT_EVENT_BUS),
         state: SsmAgentState::new(
             aws_sdk_ssm::Client::new(config),
             env.required(STATE_PARAMETER)?,
@@ -565,8 +560,12 @@ pub fn agent_adapters<F: Fn(&str) -> Option<String>>(
 }
 
 /// The cursor-signing key, read once at start-up from SSM (never from the
-/// environment: no secret sits in a Lambda's configuration).
-pub async fn cursor_key(config: &aws_config::SdkConfig, parameter: &str) -> Result<Vec<u8>, Error> {
+/// environment: no secret sits in a Lambda's configuration). The error is
+/// one line naming the parameter and the cause.
+pub async fn cursor_key(
+    config: &aws_config::SdkConfig,
+    parameter: &str,
+) -> Result<Vec<u8>, String> {
     let out = aws_sdk_ssm::Client::new(config)
         .get_parameter()
         .name(parameter)
@@ -576,12 +575,14 @@ pub async fn cursor_key(config: &aws_config::SdkConfig, parameter: &str) -> Resu
         .map_err(|e| {
             format!(
                 "reading the cursor key {parameter}: {}",
-                aws_sdk_ssm::error::DisplayErrorContext(&e)
+                adapters::aws::errors::cause(&e)
             )
         })?;
     let key = out.parameter().and_then(|p| p.value()).unwrap_or_default();
     if key.len() < 16 {
-        return Err(format!("the cursor key {parameter} must hold at least 16 characters").into());
+        return Err(format!(
+            "the cursor key {parameter} must hold at least 16 characters"
+        ));
     }
     Ok(key.as_bytes().to_vec())
 }

@@ -744,10 +744,6 @@ pub const REPORT_ENV: &[(&str, &str)] = &[
 pub const AGENT_ENV: &[(&str, &str)] = &[
     ("AGENT_ACCOUNT_ID", "444455556666"),
     ("AGENT_NAME", "packaging-test"),
-    (
-        "MASTER_EVENT_BUS_ARN",
-        "arn:aws:events:us-east-1:111122223333:event-bus/monitoring",
-    ),
     ("STATE_PARAMETER", "/monitoring/agent/state"),
 ];
 pub const CURSOR_KEY_PARAMETER: &str = "/monitoring/test/cursor-key";
@@ -779,10 +775,14 @@ pub fn envelope_without_time(source: &str, detail_type: &str) -> Value {
     })
 }
 
-/// What handle-monitoring-events and update-deployment answer for
-/// [`envelope_without_time`].
-pub const SKIPPED_WITHOUT_TIME: &str =
-    "Skipped(\"not an EventBridge envelope: missing field `time`\")";
+/// Why handle-monitoring-events, update-deployment and query-error-logs
+/// skip [`envelope_without_time`].
+pub const SKIPPED_WITHOUT_TIME: &str = "not an EventBridge envelope: missing field `time`";
+
+/// A typed skip, as every envelope handler answers it.
+pub fn skipped(reason: &str) -> Value {
+    json!({"outcome": "skipped", "reason": reason})
+}
 
 /// An API Gateway REST (v1) proxy request.
 pub fn rest_request(method: &str, path: &str) -> Value {
@@ -859,7 +859,7 @@ pub fn workload(binary: &str) -> Option<Workload> {
                 }
             }),
             calls: "GetItem x2, UpdateItem (once a day), TransactWriteItems",
-            check: |v| expect_json(json!({"outcome": "Stored"}))(v),
+            check: |v| expect_json(json!({"outcome": "stored"}))(v),
         },
         "update-deployment" => Workload {
             binary: "update-deployment",
@@ -873,7 +873,7 @@ pub fn workload(binary: &str) -> Option<Workload> {
                 "detail": {"name": "bench-agent", "version": "0.1.0", "config_version": 1}
             }),
             calls: "GetItem, PutItem",
-            check: |v| expect_json(json!({"outcome": "AgentUpdated"}))(v),
+            check: |v| expect_json(json!({"outcome": "agent_updated"}))(v),
         },
         "daily-report" => Workload {
             binary: "daily-report",

@@ -55,10 +55,6 @@ fn invalid_values_are_named_too() {
         &[
             ("AGENT_ACCOUNT_ID", "12345"),
             ("AGENT_NAME", "a"),
-            (
-                "MASTER_EVENT_BUS_ARN",
-                "arn:aws:events:us-east-1:111122223333:event-bus/m",
-            ),
             ("STATE_PARAMETER", "/p"),
         ],
     );

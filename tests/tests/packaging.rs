@@ -24,8 +24,8 @@
 
 use e2e_tests::lambda_mock::{
     aws_operation, closed_port, envelope_without_time, fake_aws, function_env, lambda_dir,
-    lambda_env, package_in, report, request_id, rest_request, runtime_api, u16_at, u32_at, u64_at,
-    unpack, unzip_entry, workload, zip_entries, Answers, Invocations, KillOnDrop, Outcome,
+    lambda_env, package_in, report, request_id, rest_request, runtime_api, skipped, u16_at, u32_at,
+    u64_at, unpack, unzip_entry, workload, zip_entries, Answers, Invocations, KillOnDrop, Outcome,
     Recorded, AGENT_ENV, API_ENV, API_PARAMETERS, AWS, BINARIES, CURSOR_KEY_PARAMETER, MASTER_ENV,
     NEXT, REPORT_ENV, RUNTIME, SKIPPED_WITHOUT_TIME,
 };
@@ -506,12 +506,7 @@ fn handle_monitoring_events_skips_a_malformed_envelope_without_aws() {
     let Outcome::Response(body) = &run.outcome else {
         panic!("expected a response, got {:?}\n{}", run.outcome, run.logs());
     };
-    assert_eq!(
-        body,
-        &json!({ "outcome": SKIPPED_WITHOUT_TIME }),
-        "{}",
-        run.logs()
-    );
+    assert_eq!(body, &skipped(SKIPPED_WITHOUT_TIME), "{}", run.logs());
     assert_eq!(run.aws_calls_during_invocation(), Vec::<String>::new());
     assert!(
         run.stdout.contains("event skipped"),
@@ -533,12 +528,7 @@ fn update_deployment_skips_a_malformed_envelope_without_aws() {
     let Outcome::Response(body) = &run.outcome else {
         panic!("expected a response, got {:?}\n{}", run.outcome, run.logs());
     };
-    assert_eq!(
-        body,
-        &json!({ "outcome": SKIPPED_WITHOUT_TIME }),
-        "{}",
-        run.logs()
-    );
+    assert_eq!(body, &skipped(SKIPPED_WITHOUT_TIME), "{}", run.logs());
     assert_eq!(run.aws_calls_during_invocation(), Vec::<String>::new());
 }
 
@@ -582,12 +572,7 @@ fn query_error_logs_skips_a_malformed_config_push_without_aws() {
     let Outcome::Response(body) = &run.outcome else {
         panic!("expected a response, got {:?}\n{}", run.outcome, run.logs());
     };
-    assert_eq!(
-        body,
-        &json!({"skipped": "not an EventBridge envelope: missing field `time`"}),
-        "{}",
-        run.logs()
-    );
+    assert_eq!(body, &skipped(SKIPPED_WITHOUT_TIME), "{}", run.logs());
     assert_eq!(run.aws_calls_during_invocation(), Vec::<String>::new());
 }
 
@@ -630,11 +615,9 @@ fn api_answers_an_unknown_route_with_a_404_without_aws() {
     assert_eq!(run.aws_calls_during_invocation(), Vec::<String>::new());
 }
 
-/// Without its cursor key the api cannot start. It says so naming the
-/// parameter, and never takes an event: either it reports to /init/error or,
-/// as today (the key is read before the runtime loop starts), it exits
-/// non-zero with the error on stderr, which Lambda reports as
-/// `Runtime.ExitError` with that log line.
+/// Without its cursor key the api cannot start. It reports one line naming
+/// the parameter and the cause to the Runtime API's /init/error, never takes
+/// an event, and exits non-zero.
 #[test]
 fn api_fails_its_init_naming_the_cursor_key_parameter_when_ssm_is_unreachable() {
     let Some(run) = invoke(&Function {
@@ -645,29 +628,103 @@ fn api_fails_its_init_naming_the_cursor_key_parameter_when_ssm_is_unreachable() 
     }) else {
         return;
     };
+    assert_one_line_init_error(
+        &run,
+        &format!("reading the cursor key {CURSOR_KEY_PARAMETER}: "),
+    );
+}
+
+/// The parameter is missing (the fake account refuses it as SSM does):
+/// the init error names it and SSM's own reason.
+#[test]
+fn api_fails_its_init_naming_a_missing_cursor_key_parameter() {
+    let Some(run) = invoke(&Function {
+        binary: "api",
+        env: API_ENV,
+        event: rest_request("GET", "/events"),
+        aws: Some((&[], Answers::EmptyAccount)),
+    }) else {
+        return;
+    };
+    let message = assert_one_line_init_error(
+        &run,
+        &format!("reading the cursor key {CURSOR_KEY_PARAMETER}: "),
+    );
+    assert!(message.contains("ParameterNotFound"), "{message}");
+}
+
+/// A missing variable is an init error too, naming the variable.
+#[test]
+fn a_missing_variable_is_reported_as_an_init_error() {
+    let Some(run) = invoke(&Function {
+        binary: "handle-monitoring-events",
+        env: &[],
+        event: envelope_without_time("aws.guardduty", "GuardDuty Finding"),
+        aws: None,
+    }) else {
+        return;
+    };
+    assert_one_line_init_error(&run, "environment variable TABLE_NAME is required");
+}
+
+/// The init error's message: it starts with `prefix`, is one short line, and
+/// the function took no event and exited non-zero.
+fn assert_one_line_init_error(run: &Invocation, prefix: &str) -> String {
     assert!(
         !run.fetched_the_event(),
         "init failed, so no event: {}",
         run.logs()
     );
-    match &run.outcome {
-        Outcome::InitError(body) => {
-            assert!(body.to_string().contains(CURSOR_KEY_PARAMETER), "{body}");
-        }
-        Outcome::Exited(code) => {
-            assert!(
-                code.is_some_and(|c| c != 0),
-                "exit code {code:?}\n{}",
+    let Outcome::InitError(body) = &run.outcome else {
+        panic!(
+            "expected /init/error, got {:?}\n{}",
+            run.outcome,
+            run.logs()
+        );
+    };
+    assert_eq!(body["errorType"], "Runtime.InitError", "{body}");
+    let message = body["errorMessage"].as_str().unwrap_or_default().to_owned();
+    assert!(
+        message.starts_with(prefix),
+        "{message:?} should start with {prefix:?}"
+    );
+    assert!(
+        !message.contains('\n') && message.len() < 400,
+        "one short line: {message:?}"
+    );
+    assert!(
+        run.stderr.len() < 1024,
+        "no Debug dump on stderr ({} bytes):\n{}",
+        run.stderr.len(),
+        run.stderr
+    );
+    message
+}
+
+/// A valid envelope that the store refuses (AccessDenied on every DynamoDB
+/// call) is not skipped: the invocation fails, so Lambda retries it and then
+/// dead-letters it.
+#[test]
+fn a_valid_envelope_the_store_refuses_fails_the_invocation() {
+    for binary in ["handle-monitoring-events", "update-deployment"] {
+        let w = workload(binary).unwrap();
+        let Some(run) = invoke(&Function {
+            binary,
+            env: w.env,
+            event: w.event.clone(),
+            aws: Some((&[], Answers::SsmOnly)),
+        }) else {
+            return;
+        };
+        let Outcome::InvocationError(_, body) = &run.outcome else {
+            panic!(
+                "{binary}: expected an invocation error, got {:?}\n{}",
+                run.outcome,
                 run.logs()
             );
-            assert!(
-                run.stderr
-                    .contains(&format!("reading the cursor key {CURSOR_KEY_PARAMETER}")),
-                "stderr names the parameter:\n{}",
-                run.logs()
-            );
-        }
-        other => panic!("expected an init failure, got {other:?}\n{}", run.logs()),
+        };
+        let message = body["errorMessage"].as_str().unwrap_or_default();
+        assert!(message.contains("AccessDenied"), "{binary}: {body}");
     }
 }
 

@@ -22,6 +22,33 @@ const THROTTLING: &[&str] = &[
     "ServiceUnavailableException",
 ];
 
+/// The cause of an SDK error in one short line: the service's error code and
+/// message when the service answered (`ParameterNotFound: ...`), else the
+/// error chain (a timeout, a connection refused).
+pub fn cause<E>(e: &SdkError<E, HttpResponse>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let text = match e {
+        SdkError::ServiceError(se) => {
+            let err = se.err();
+            match (err.code(), err.message()) {
+                (Some(code), Some(message)) => format!("{code}: {message}"),
+                (Some(code), None) => code.to_owned(),
+                _ => format!(
+                    "{}",
+                    aws_smithy_types::error::display::DisplayErrorContext(e)
+                ),
+            }
+        }
+        _ => format!(
+            "{}",
+            aws_smithy_types::error::display::DisplayErrorContext(e)
+        ),
+    };
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// Maps any SDK error to a port error, naming the operation.
 pub fn port_error<E>(what: &str, e: SdkError<E, HttpResponse>) -> PortError
 where

@@ -11,10 +11,10 @@ async fn main() -> Result<(), Error> {
     lambda::init_tracing();
     let config = lambda::sdk_config().await;
     let env = lambda::process_env();
-    let store = lambda::exit_on_config_error(lambda::dynamo_store(&env, &config));
+    let store = lambda::or_fail_init(lambda::dynamo_store(&env, &config)).await;
     let pusher = lambda::config_pusher(&env, &config);
-    let key_parameter = lambda::exit_on_config_error(env.required(lambda::CURSOR_KEY_PARAMETER));
-    let key = lambda::cursor_key(&config, &key_parameter).await?;
+    let key_parameter = lambda::or_fail_init(env.required(lambda::CURSOR_KEY_PARAMETER)).await;
+    let key = lambda::or_fail_init(lambda::cursor_key(&config, &key_parameter).await).await;
     lambda::warm("dynamodb", store.describe()).await;
     let store = Arc::new(store);
     let api = Api {

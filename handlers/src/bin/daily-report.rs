@@ -9,8 +9,8 @@ async fn main() -> Result<(), Error> {
     lambda::init_tracing();
     let config = lambda::sdk_config().await;
     let env = lambda::process_env();
-    let store = lambda::exit_on_config_error(lambda::dynamo_store(&env, &config));
-    let mailer = lambda::exit_on_config_error(lambda::ses_mailer(&env, &config));
+    let store = lambda::or_fail_init(lambda::dynamo_store(&env, &config)).await;
+    let mailer = lambda::or_fail_init(lambda::ses_mailer(&env, &config)).await;
     lambda::warm("dynamodb", store.describe()).await;
     let (store, mailer) = (&store, &mailer);
     run(service_fn(|event: LambdaEvent<Value>| async move {

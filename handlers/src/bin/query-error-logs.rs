@@ -9,7 +9,7 @@ use serde_json::Value;
 async fn main() -> Result<(), Error> {
     lambda::init_tracing();
     let config = lambda::sdk_config().await;
-    let a = lambda::exit_on_config_error(lambda::agent_adapters(&lambda::process_env(), &config));
+    let a = lambda::or_fail_init(lambda::agent_adapters(&lambda::process_env(), &config)).await;
     lambda::warm("ssm", domain::ports::AgentStateStore::load(&a.state)).await;
     let a = &a;
     run(service_fn(|event: LambdaEvent<Value>| async move {

@@ -9,7 +9,7 @@ async fn main() -> Result<(), Error> {
     lambda::init_tracing();
     let config = lambda::sdk_config().await;
     let env = lambda::process_env();
-    let store = lambda::exit_on_config_error(lambda::dynamo_store(&env, &config));
+    let store = lambda::or_fail_init(lambda::dynamo_store(&env, &config)).await;
     let pusher = lambda::config_pusher(&env, &config);
     lambda::warm("dynamodb", store.describe()).await;
     let (store, pusher) = (&store, &pusher);
@@ -22,7 +22,7 @@ async fn main() -> Result<(), Error> {
             chrono::Utc::now(),
         )
         .await?;
-        Ok::<_, Error>(serde_json::json!({ "outcome": format!("{outcome:?}") }))
+        Ok::<_, Error>(outcome)
     }))
     .await
 }
