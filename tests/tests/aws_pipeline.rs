@@ -17,7 +17,8 @@ use domain::usecases::agent::{AgentSettings, QueryErrorLogs};
 use domain::usecases::api::Api;
 use domain::window::WindowPolicy;
 use e2e_tests::moto::{self, FaultInjector};
-use handlers::lambda::{self, Outcome};
+use handlers::lambda;
+use handlers::master::Outcome;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -402,7 +403,7 @@ async fn throttling_5xx_and_triple_delivery_still_store_every_event_exactly_once
                 "agent_id": "111122223333-eu-west-1", "occurrence_key": format!("occ-{problem}-{occurrence}"),
                 "log_group": "/aws/lambda/orders", "fingerprint": format!("{problem:016x}"), "severity": "high",
                 "title": format!("problem {problem}"), "sample": "boom", "count": 2,
-                "first_seen": "2026-11-25T09:55:00Z", "last_seen": format!("2026-11-25T09:5{occurrence}:00Z"),
+                "first_seen": "2026-11-25T09:50:00Z", "last_seen": format!("2026-11-25T09:5{occurrence}:00Z"),
                 "window_start": "2026-11-25T09:55:00Z", "window_end": "2026-11-25T10:00:00Z"
             }
         })
@@ -446,4 +447,127 @@ async fn throttling_5xx_and_triple_delivery_still_store_every_event_exactly_once
     let day = "2026-11-25".parse().unwrap();
     let activity = clean.day_activity(day).await.unwrap();
     assert_eq!(activity.iter().map(|a| a.day_count).sum::<u64>(), 72);
+}
+
+/// An agent in another region than the master publishes to its own account's
+/// default bus in its own region (the agent module's rule forwards from
+/// there), so EventBridge stamps the envelope with the agent's region: here
+/// the SDK's configured region is us-east-1 and the agent runs in eu-west-1.
+#[tokio::test]
+async fn an_agent_publishes_to_its_own_regional_default_bus() {
+    let config = moto::config().await;
+    let agent_region = "eu-west-1";
+    let regional = config
+        .to_builder()
+        .region(aws_config::Region::new(agent_region))
+        .build();
+    let name = moto::unique("agent");
+    let eb = aws_sdk_eventbridge::Client::new(&regional);
+    let sqs = aws_sdk_sqs::Client::new(&regional);
+    let queue_url = sqs
+        .create_queue()
+        .queue_name(moto::unique("forwarded"))
+        .send()
+        .await
+        .unwrap()
+        .queue_url()
+        .unwrap()
+        .to_owned();
+    let queue_arn = sqs
+        .get_queue_attributes()
+        .queue_url(&queue_url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .unwrap()
+        .attributes()
+        .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
+        .clone();
+    // Stands in for the agent module's forwarding rule on the default bus.
+    let rule = moto::unique("forward");
+    eb.put_rule()
+        .name(&rule)
+        .event_pattern(json!({"source": ["monitoring.agent"], "detail": {"name": [name]}}).to_string())
+        .send()
+        .await
+        .unwrap();
+    eb.put_targets()
+        .rule(&rule)
+        .targets(
+            aws_sdk_eventbridge::types::Target::builder()
+                .id("queue")
+                .arn(queue_arn)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    let vars: HashMap<&str, String> = HashMap::from([
+        ("AGENT_ACCOUNT_ID", "444455556666".to_owned()),
+        ("AGENT_NAME", name.clone()),
+        ("STATE_PARAMETER", format!("/monitoring/{name}")),
+        ("AWS_REGION", agent_region.to_owned()),
+    ]);
+    let env = lambda::Env(move |k: &str| vars.get(k).cloned());
+    let adapters = lambda::agent_adapters(&env, &config).unwrap();
+    adapters.use_case().register(Utc::now()).await.unwrap();
+
+    let r = sqs
+        .receive_message()
+        .queue_url(&queue_url)
+        .max_number_of_messages(10)
+        .send()
+        .await
+        .unwrap();
+    let delivered: Vec<Value> = r
+        .messages()
+        .iter()
+        .map(|m| serde_json::from_str(m.body().unwrap()).unwrap())
+        .collect();
+    assert_eq!(delivered.len(), 1, "{delivered:?}");
+    assert_eq!(delivered[0]["detail-type"], "Agent Registered");
+    assert_eq!(
+        delivered[0]["region"], agent_region,
+        "stamped with the agent's region: {}",
+        delivered[0]
+    );
+}
+
+/// A valid envelope that the store refuses (here: the table does not exist)
+/// fails the invocation, so Lambda retries it and then dead-letters it; it
+/// is never answered as skipped. A malformed one is skipped with its reason.
+#[tokio::test]
+async fn a_valid_envelope_the_store_refuses_fails_instead_of_being_skipped() {
+    let config = moto::config().await;
+    let missing = DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(&config),
+        moto::unique("no-such-table"),
+    );
+    let alarm: Value = serde_json::from_str(include_str!(
+        "../../samples/envelopes/alarm-alarm.json"
+    ))
+    .unwrap();
+    let err = lambda::handle_monitoring_event(&missing, alarm.clone(), Utc::now())
+        .await
+        .expect_err("a refused write must fail the invocation");
+    assert!(
+        err.to_string().contains("ResourceNotFoundException"),
+        "{err}"
+    );
+    let mut malformed = alarm;
+    malformed["detail"] = json!({"state": {"value": "ALARM"}});
+    let skipped = lambda::handle_monitoring_event(&missing, malformed, Utc::now())
+        .await
+        .unwrap();
+    assert!(
+        matches!(&skipped, Outcome::Skipped { reason } if reason.contains("alarmName")),
+        "{skipped:?}"
+    );
+    assert_eq!(
+        serde_json::to_value(&skipped).unwrap()["outcome"],
+        "skipped",
+        "typed JSON answer"
+    );
 }

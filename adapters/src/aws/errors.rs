@@ -24,29 +24,31 @@ const THROTTLING: &[&str] = &[
 
 /// The cause of an SDK error in one short line: the service's error code and
 /// message when the service answered (`ParameterNotFound: ...`), else the
-/// error chain (a timeout, a connection refused).
+/// chain of error messages (`dispatch failure: io error: ... Connection
+/// refused`), without the Debug dump `DisplayErrorContext` ends with.
 pub fn cause<E>(e: &SdkError<E, HttpResponse>) -> String
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
-    let text = match e {
-        SdkError::ServiceError(se) => {
-            let err = se.err();
-            match (err.code(), err.message()) {
-                (Some(code), Some(message)) => format!("{code}: {message}"),
-                (Some(code), None) => code.to_owned(),
-                _ => format!(
-                    "{}",
-                    aws_smithy_types::error::display::DisplayErrorContext(e)
-                ),
-            }
+    if let SdkError::ServiceError(se) = e {
+        let err = se.err();
+        if let Some(code) = err.code() {
+            return match err.message() {
+                Some(message) => format!("{code}: {message}"),
+                None => code.to_owned(),
+            };
         }
-        _ => format!(
-            "{}",
-            aws_smithy_types::error::display::DisplayErrorContext(e)
-        ),
-    };
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+    let mut parts: Vec<String> = vec![e.to_string()];
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !parts.last().is_some_and(|last| last.contains(&text)) {
+            parts.push(text);
+        }
+        source = s.source();
+    }
+    parts.join(": ").split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Maps any SDK error to a port error, naming the operation.
