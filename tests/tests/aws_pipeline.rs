@@ -487,7 +487,9 @@ async fn an_agent_publishes_to_its_own_regional_default_bus() {
     let rule = moto::unique("forward");
     eb.put_rule()
         .name(&rule)
-        .event_pattern(json!({"source": ["monitoring.agent"], "detail": {"name": [name]}}).to_string())
+        .event_pattern(
+            json!({"source": ["monitoring.agent"], "detail": {"name": [name]}}).to_string(),
+        )
         .send()
         .await
         .unwrap();
@@ -545,10 +547,8 @@ async fn a_valid_envelope_the_store_refuses_fails_instead_of_being_skipped() {
         aws_sdk_dynamodb::Client::new(&config),
         moto::unique("no-such-table"),
     );
-    let alarm: Value = serde_json::from_str(include_str!(
-        "../../samples/envelopes/alarm-alarm.json"
-    ))
-    .unwrap();
+    let alarm: Value =
+        serde_json::from_str(include_str!("../../samples/envelopes/alarm-alarm.json")).unwrap();
     let err = lambda::handle_monitoring_event(&missing, alarm.clone(), Utc::now())
         .await
         .expect_err("a refused write must fail the invocation");

@@ -48,7 +48,11 @@ where
         }
         source = s.source();
     }
-    parts.join(": ").split_whitespace().collect::<Vec<_>>().join(" ")
+    parts
+        .join(": ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Maps any SDK error to a port error, naming the operation.
