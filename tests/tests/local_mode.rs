@@ -545,3 +545,57 @@ fn every_subcommand_has_help() {
         assert!(String::from_utf8_lossy(&out.stdout).contains("Usage"));
     }
 }
+
+/// A problem logged several times in one agent window is one occurrence; its
+/// event's `first_seen` is the first line's time and `last_seen` the last's,
+/// and a window across midnight counts each line on its own UTC day.
+#[test]
+fn first_and_last_seen_are_the_first_and_last_lines_of_a_group() {
+    let tmp = tempfile::tempdir().unwrap();
+    let logs = tmp.path().join("logs");
+    append(
+        &logs.join("orders.log"),
+        "\
+2026-11-25 07:16:29,001 ERROR payment gateway timeout for order 1001
+2026-11-25 07:16:51,002 ERROR payment gateway timeout for order 1002
+2026-11-25 07:18:19,003 ERROR payment gateway timeout for order 1003
+2026-11-25 23:59:58,004 ERROR ledger write failed for batch 7
+2026-11-26 00:00:02,005 ERROR ledger write failed for batch 8
+2026-11-26 00:00:09,006 INFO done
+",
+    );
+    let data = tmp.path().join("data");
+    let s = Server::start(&data, &logs);
+    s.wait_until("both problems are stored", || {
+        let events = log_events(&s);
+        count_of(&events, "payment gateway timeout") == 3
+            && count_of(&events, "ledger write failed") == 2
+    });
+    let events = log_events(&s);
+    let payment = by_title(&events, "payment gateway timeout").unwrap();
+    assert_eq!(
+        payment["first_seen"], "2026-11-25T07:16:29.001Z",
+        "{payment}"
+    );
+    assert_eq!(
+        payment["last_seen"], "2026-11-25T07:18:19.003Z",
+        "{payment}"
+    );
+    let ledger = by_title(&events, "ledger write failed").unwrap();
+    assert_eq!(ledger["first_seen"], "2026-11-25T23:59:58.004Z", "{ledger}");
+    assert_eq!(ledger["last_seen"], "2026-11-26T00:00:02.005Z", "{ledger}");
+    drop(s);
+    // Each day's report counts only that day's lines: the ledger problem's
+    // group was split at midnight, one line on each day.
+    for (day, summary) in [
+        ("2026-11-25", "4 occurrences of 2 events"),
+        ("2026-11-26", "1 occurrences of 1 events"),
+    ] {
+        let out = run_cli(&["report", "--date", day], &data, &[]);
+        assert!(out.status.success(), "{out:?}");
+        let path = String::from_utf8(out.stdout).unwrap();
+        let eml = std::fs::read_to_string(path.trim()).unwrap();
+        let subject = eml.lines().find(|l| l.starts_with("Subject: ")).unwrap();
+        assert!(subject.ends_with(summary), "{day}: {subject}");
+    }
+}

@@ -106,12 +106,12 @@ pub fn group_records(
             let window_start = window.start.to_rfc3339();
             let window_end = window.end.to_rfc3339();
             let mut key = vec![&*agent, group, fp.as_str(), &window_start, &window_end];
-            // The day only names the part of a window that crosses midnight,
-            // so a window within one day keeps the ids it always had.
+            // The day names the groups of other days than the window's first
+            // (a window across midnight; a local file read whatever its
+            // times): each still gets its own id, while a window within one
+            // day keeps the ids it always had.
             let day = day.to_string();
-            if window.start.date_naive()
-                != (window.end - chrono::Duration::nanoseconds(1)).date_naive()
-            {
+            if day != window.start.date_naive().to_string() {
                 key.push(&day);
             }
             LogErrorsDetail {
