@@ -1,0 +1,257 @@
+//! Rules `lambda` and `lambda-env`.
+
+use crate::terraform_check::eval::*;
+use crate::terraform_check::model::*;
+use crate::terraform_check::{Config, Violation};
+use hcl::expr::{Expression, TraversalOperator};
+use hcl::Body;
+use std::collections::BTreeSet;
+
+pub fn check_lambdas(
+    m: &Module,
+    config: &Config,
+    deployed: &mut BTreeSet<String>,
+    out: &mut Vec<Violation>,
+) {
+    for ((t, name), item) in &m.resources {
+        if t != "aws_lambda_function" {
+            continue;
+        }
+        let base = resource_address(t, name);
+        let body = &item.block.body;
+        let mut report = |rule: &'static str, address: &str, message: String| {
+            out.push(Violation {
+                rule,
+                file: item.file.clone(),
+                address: address.to_owned(),
+                message,
+            })
+        };
+
+        if attr(body, "runtime").and_then(literal) != Some("provided.al2023") {
+            report(
+                "lambda",
+                &base,
+                "runtime must be \"provided.al2023\"".into(),
+            );
+        }
+        if attr(body, "handler").and_then(literal) != Some("bootstrap") {
+            report("lambda", &base, "handler must be \"bootstrap\"".into());
+        }
+
+        // Dead-letter queue or on-failure destination.
+        let has_dlq =
+            blocks(body, "dead_letter_config").any(|b| attr(&b.body, "target_arn").is_some());
+        let has_on_failure = m.resources.iter().any(|((it, _), inv)| {
+            it == "aws_lambda_function_event_invoke_config"
+                && attr(&inv.block.body, "function_name")
+                    .and_then(|e| resource_ref(e, "aws_lambda_function"))
+                    .is_some_and(|(n, _)| &n == name)
+                && blocks(&inv.block.body, "destination_config").any(|d| {
+                    blocks(&d.body, "on_failure").any(|f| attr(&f.body, "destination").is_some())
+                })
+        });
+        if !has_dlq && !has_on_failure {
+            report(
+                "lambda",
+                &base,
+                "no dead_letter_config { target_arn } and no aws_lambda_function_event_invoke_config with destination_config.on_failure for it".into(),
+            );
+        }
+
+        // Log group, per instance.
+        for (key, each) in instances(m, body) {
+            let address = instance_address(&base, &key);
+            if let Err(message) = check_log_group(m, body, each) {
+                report("lambda", &address, message);
+            }
+        }
+
+        // Environment.
+        let Some(binaries) = &config.binaries else {
+            continue;
+        };
+        let binary = match attr(body, "filename") {
+            Some(Expression::Traversal(tr)) if matches!(&tr.expr, Expression::Variable(v) if v.as_str() == "var") => {
+                match tr.operators.as_slice() {
+                    [TraversalOperator::GetAttr(v)] if v.as_str().ends_with("_zip") => {
+                        Some(v.as_str().trim_end_matches("_zip").replace('_', "-"))
+                    }
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        let Some(binary) = binary else {
+            report(
+                "lambda-env",
+                &base,
+                "filename is not var.<binary>_zip: cannot tell which binary it runs".into(),
+            );
+            continue;
+        };
+        let Some(expected) = binaries.get(&binary) else {
+            report(
+                "lambda-env",
+                &base,
+                format!(
+                    "its package names the binary {binary}, which is not one of {:?}",
+                    binaries.keys().collect::<Vec<_>>()
+                ),
+            );
+            continue;
+        };
+        deployed.insert(binary.clone());
+        let env = blocks(body, "environment")
+            .next()
+            .map(|b| attr(&b.body, "variables"));
+        let actual: BTreeSet<String> = match env {
+            None | Some(None) => BTreeSet::new(),
+            Some(Some(Expression::Object(obj))) => {
+                let mut keys = BTreeSet::new();
+                for (k, _) in obj.iter() {
+                    match object_key(k) {
+                        Some(k) => {
+                            keys.insert(k);
+                        }
+                        None => report(
+                            "lambda-env",
+                            &base,
+                            "an environment key is not a literal".into(),
+                        ),
+                    }
+                }
+                keys
+            }
+            Some(Some(_)) => {
+                report(
+                    "lambda-env",
+                    &base,
+                    "environment.variables is not a literal map".into(),
+                );
+                continue;
+            }
+        };
+        let missing: Vec<_> = expected.difference(&actual).collect();
+        let extra: Vec<_> = actual.difference(expected).collect();
+        for v in missing {
+            report(
+                "lambda-env",
+                &base,
+                format!("missing {v}, which the {binary} binary reads"),
+            );
+        }
+        for v in extra {
+            report(
+                "lambda-env",
+                &base,
+                format!("extra {v}, which the {binary} binary does not read"),
+            );
+        }
+    }
+}
+
+pub fn check_log_group(m: &Module, body: &Body, each: Each) -> Result<(), String> {
+    let fn_eval = Eval {
+        m,
+        each: each.clone(),
+        depth: 0,
+    };
+    let function_name = attr(body, "function_name")
+        .map(|e| fn_eval.eval(e))
+        .and_then(|v| v.render())
+        .ok_or("function_name is missing or not a string")?;
+    let expected = format!("/aws/lambda/{function_name}");
+
+    // The group named by logging_config, else by depends_on.
+    let logging = blocks(body, "logging_config")
+        .filter_map(|b| attr(&b.body, "log_group"))
+        .find_map(|e| resource_ref(e, "aws_cloudwatch_log_group"));
+    let depends = || match attr(body, "depends_on") {
+        Some(Expression::Array(items)) => items
+            .iter()
+            .find_map(|e| resource_ref(e, "aws_cloudwatch_log_group")),
+        _ => None,
+    };
+    let chosen = logging.or_else(depends);
+
+    let groups: Vec<(String, Option<String>, &Item, Each)> = m
+        .resources
+        .iter()
+        .filter(|((t, _), _)| t == "aws_cloudwatch_log_group")
+        .flat_map(|((_, n), item)| {
+            instances(m, &item.block.body)
+                .into_iter()
+                .map(move |(k, e)| (n.clone(), k, item, e))
+        })
+        .collect();
+    let name_of = |item: &Item, e: &Each| {
+        let ev = Eval {
+            m,
+            each: e.clone(),
+            depth: 0,
+        };
+        attr(&item.block.body, "name")
+            .map(|n| ev.eval(n))
+            .and_then(|v| v.render())
+    };
+
+    let (group_address, item, group_name) = match chosen {
+        Some((gname, idx)) => {
+            let key = idx.map(|i| fn_eval.eval(i).render());
+            let found = groups.iter().find(|(n, k, _, _)| {
+                n == &gname
+                    && match (&key, k) {
+                        (None, None) => true,
+                        (Some(Some(want)), Some(have)) => want == have,
+                        _ => false,
+                    }
+            });
+            let Some((n, k, item, e)) = found else {
+                return Err(format!(
+                    "its log group aws_cloudwatch_log_group.{gname}{} is not declared (or its instance cannot be resolved)",
+                    key.flatten().map(|k| format!("[{k:?}]")).unwrap_or_default()
+                ));
+            };
+            (
+                instance_address(&resource_address("aws_cloudwatch_log_group", n), k),
+                *item,
+                name_of(item, e),
+            )
+        }
+        None => {
+            let found = groups
+                .iter()
+                .find(|(_, _, item, e)| name_of(item, e).as_deref() == Some(expected.as_str()));
+            let Some((n, k, item, e)) = found else {
+                return Err(format!(
+                    "no aws_cloudwatch_log_group named {expected} (none in logging_config.log_group or depends_on either)"
+                ));
+            };
+            (
+                instance_address(&resource_address("aws_cloudwatch_log_group", n), k),
+                *item,
+                name_of(item, e),
+            )
+        }
+    };
+    match group_name {
+        Some(g) if g == expected => {}
+        Some(g) => {
+            return Err(format!(
+                "its log group {group_address} is named {g}, not {expected}"
+            ))
+        }
+        None => {
+            return Err(format!(
+                "its log group {group_address} has no name that evaluates to {expected}"
+            ))
+        }
+    }
+    match attr(&item.block.body, "retention_in_days") {
+        Some(Expression::Null) | None => Err(format!(
+            "its log group {group_address} sets no retention_in_days"
+        )),
+        Some(_) => Ok(()),
+    }
+}

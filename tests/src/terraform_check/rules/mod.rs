@@ -1,0 +1,8 @@
+//! One module per rule (see the parent module's documentation).
+
+pub mod event_bus_policy;
+pub mod iam;
+pub mod lambda;
+pub mod reference;
+pub mod targets;
+pub mod variable;
