@@ -173,3 +173,42 @@ mod rules;
 
 #[path = "terraform/wiring.rs"]
 mod wiring;
+
+/// Without the `aws` feature `lambda-env` has no list of what each binary
+/// reads; this still checks that every function of the real tree, through
+/// the module calls of modules/function, names its binary and has a literal
+/// environment (each binary here reads nothing, so only `extra` is reported).
+#[test]
+fn every_real_function_names_its_binary_and_a_literal_environment() {
+    let tree = Tree::from_dir(&terraform_root()).expect("read terraform/");
+    let binaries: BTreeMap<String, BTreeSet<String>> = [
+        "api",
+        "daily-report",
+        "handle-monitoring-events",
+        "query-error-logs",
+        "update-deployment",
+    ]
+    .into_iter()
+    .map(|b| (b.to_owned(), BTreeSet::new()))
+    .collect();
+    let config = Config {
+        binaries: Some(binaries.clone()),
+        allowed: ALLOWED.to_vec(),
+    };
+    let report = check(&tree, &config);
+    let unexpected: Vec<String> = report
+        .violations
+        .iter()
+        .filter(|v| !(v.rule == "lambda-env" && v.message.starts_with("extra ")))
+        .map(|v| v.to_string())
+        .collect();
+    assert!(unexpected.is_empty(), "{}", unexpected.join("\n"));
+    let env_reports = report.violations.iter().filter(|v| v.rule == "lambda-env");
+    // Nine master functions (three with their own package, six API routes) and the agent's.
+    let addresses: BTreeSet<&str> = env_reports.map(|v| v.address.as_str()).collect();
+    assert_eq!(addresses.len(), 10, "{addresses:?}");
+    assert_eq!(
+        report.deployed_binaries,
+        binaries.keys().cloned().collect::<BTreeSet<_>>()
+    );
+}

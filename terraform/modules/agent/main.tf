@@ -16,7 +16,15 @@ locals {
   agent_id   = "${local.account_id}-${local.region}"
   agent_name = coalesce(var.agent_name, local.agent_id)
 
-  function_name        = "${var.name}-query-error-logs"
+  function_name = "${var.name}-query-error-logs"
+
+  # What QueryErrorLogs reads (handlers::lambda::BINARIES).
+  function_environment = {
+    AGENT_ACCOUNT_ID = local.account_id
+    AGENT_NAME       = local.agent_name
+    STATE_PARAMETER  = aws_ssm_parameter.state.name
+    LATENCY_SECONDS  = tostring(var.latency_seconds)
+  }
   state_parameter_name = "/${var.name}/state"
 
   # IAM names are global: they carry the region (one agent per account and region).
@@ -182,64 +190,14 @@ resource "aws_sqs_queue" "schedule_dlq" {
   tags                      = var.tags
 }
 
-# Asynchronous invocations that failed after Lambda's retries (sent with the
-# function's role).
-resource "aws_sqs_queue" "lambda_dlq" {
-  name                      = "${local.function_name}-dlq"
-  message_retention_seconds = var.dlq_message_retention_seconds
-  kms_master_key_id         = aws_kms_key.this.arn
-  tags                      = var.tags
-}
-
 ################################################################################
-# QueryErrorLogs
+# QueryErrorLogs (modules/function)
 ################################################################################
 
-data "aws_iam_policy_document" "lambda_assume_role" {
-  statement {
-    actions = ["sts:AssumeRole"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["lambda.amazonaws.com"]
-    }
-  }
-}
-
-resource "aws_iam_role" "lambda" {
-  name               = "${local.function_name}-${local.iam_suffix}"
-  description        = "Execution role of the ${local.function_name} Lambda function"
-  assume_role_policy = data.aws_iam_policy_document.lambda_assume_role.json
-  tags               = var.tags
-}
-
-resource "aws_cloudwatch_log_group" "lambda" {
-  name              = "/aws/lambda/${local.function_name}"
-  retention_in_days = var.log_retention_days
-  kms_key_id        = aws_kms_key.this.arn
-  tags              = var.tags
-}
-
+# What QueryErrorLogs needs (modules/function adds its own logs, dead-letter
+# queue and key).
 data "aws_iam_policy_document" "lambda" {
   #checkov:skip=CKV_AWS_356: GetQueryResults/StopQuery name only a query id, so they get Resource "*"; StartQuery, which picks the log groups read, is scoped
-  statement {
-    sid       = "WriteOwnLogs"
-    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.lambda.arn}:*"]
-  }
-
-  statement {
-    sid       = "SendToOwnDeadLetterQueue"
-    actions   = ["sqs:SendMessage"]
-    resources = [aws_sqs_queue.lambda_dlq.arn]
-  }
-
-  statement {
-    sid       = "UseAgentKey"
-    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
-    resources = [aws_kms_key.this.arn]
-  }
-
   statement {
     sid       = "ListLogGroups"
     actions   = ["logs:DescribeLogGroups"]
@@ -278,59 +236,62 @@ data "aws_iam_policy_document" "lambda" {
   }
 }
 
-resource "aws_iam_role_policy" "lambda" {
-  name   = "query-error-logs"
-  role   = aws_iam_role.lambda.id
-  policy = data.aws_iam_policy_document.lambda.json
+module "query_error_logs" {
+  source = "../function"
+
+  function_name                 = local.function_name
+  description                   = "QueryErrorLogs: finds errors in CloudWatch Logs and publishes them to the default bus (forwarded to the master bus)"
+  zip                           = var.query_error_logs_zip
+  environment                   = local.function_environment
+  policy_json                   = data.aws_iam_policy_document.lambda.json
+  role_name                     = "${local.function_name}-${local.iam_suffix}"
+  architecture                  = var.architecture
+  memory_size                   = var.memory_size
+  timeout                       = var.timeout
+  reserved_concurrency          = lookup(var.reserved_concurrency, "query_error_logs", null)
+  kms_key_arn                   = aws_kms_key.this.arn
+  log_retention_days            = var.log_retention_days
+  dlq_message_retention_seconds = var.dlq_message_retention_seconds
+  async_max_retry_attempts      = var.async_max_retry_attempts
+  async_max_event_age_seconds   = var.async_max_event_age_seconds
+  alarm_actions                 = local.alarm_actions
+  tags                          = var.tags
 }
 
-resource "aws_lambda_function" "this" {
-  #checkov:skip=CKV_AWS_117: needs only AWS APIs (CloudWatch Logs, EventBridge, SSM); no VPC resource to reach, and a VPC would need NAT or endpoints
-  #checkov:skip=CKV_AWS_272: the package is built from this repository by ops/build and deployed from a local zip; no AWS Signer profile is part of this module
-  function_name                  = local.function_name
-  description                    = "QueryErrorLogs: finds errors in CloudWatch Logs and publishes them to the default bus (forwarded to the master bus)"
-  role                           = aws_iam_role.lambda.arn
-  runtime                        = "provided.al2023"
-  handler                        = "bootstrap"
-  architectures                  = [var.architecture]
-  filename                       = var.query_error_logs_zip
-  source_code_hash               = filebase64sha256(var.query_error_logs_zip)
-  memory_size                    = var.memory_size
-  timeout                        = var.timeout
-  reserved_concurrent_executions = lookup(var.reserved_concurrency, "query_error_logs", null)
-  kms_key_arn                    = aws_kms_key.this.arn
-
-  environment {
-    variables = {
-      AGENT_ACCOUNT_ID = local.account_id
-      AGENT_NAME       = local.agent_name
-      STATE_PARAMETER  = aws_ssm_parameter.state.name
-      LATENCY_SECONDS  = tostring(var.latency_seconds)
-    }
-  }
-
-  dead_letter_config {
-    target_arn = aws_sqs_queue.lambda_dlq.arn
-  }
-
-  tracing_config {
-    mode = "PassThrough"
-  }
-
-  logging_config {
-    log_format = "Text"
-    log_group  = aws_cloudwatch_log_group.lambda.name
-  }
-
-  tags = var.tags
-
-  depends_on = [aws_iam_role_policy.lambda]
+# State addresses from before modules/function.
+moved {
+  from = aws_lambda_function.this
+  to   = module.query_error_logs.aws_lambda_function.this
 }
 
-resource "aws_lambda_function_event_invoke_config" "this" {
-  function_name                = aws_lambda_function.this.function_name
-  maximum_retry_attempts       = var.async_max_retry_attempts
-  maximum_event_age_in_seconds = var.async_max_event_age_seconds
+moved {
+  from = aws_iam_role.lambda
+  to   = module.query_error_logs.aws_iam_role.this
+}
+
+moved {
+  from = aws_iam_role_policy.lambda
+  to   = module.query_error_logs.aws_iam_role_policy.this
+}
+
+moved {
+  from = aws_cloudwatch_log_group.lambda
+  to   = module.query_error_logs.aws_cloudwatch_log_group.this
+}
+
+moved {
+  from = aws_sqs_queue.lambda_dlq
+  to   = module.query_error_logs.aws_sqs_queue.dlq
+}
+
+moved {
+  from = aws_lambda_function_event_invoke_config.this
+  to   = module.query_error_logs.aws_lambda_function_event_invoke_config.this
+}
+
+moved {
+  from = aws_cloudwatch_metric_alarm.function_errors
+  to   = module.query_error_logs.aws_cloudwatch_metric_alarm.errors
 }
 
 ################################################################################
@@ -365,7 +326,7 @@ data "aws_iam_policy_document" "schedule" {
   statement {
     sid       = "InvokeAgent"
     actions   = ["lambda:InvokeFunction"]
-    resources = [aws_lambda_function.this.arn]
+    resources = [module.query_error_logs.arn]
   }
 
   statement {
@@ -398,7 +359,7 @@ resource "aws_scheduler_schedule" "this" {
   }
 
   target {
-    arn      = aws_lambda_function.this.arn
+    arn      = module.query_error_logs.arn
     role_arn = aws_iam_role.schedule.arn
     input    = jsonencode({})
 
@@ -555,7 +516,7 @@ resource "aws_cloudwatch_event_rule" "config_update" {
 resource "aws_cloudwatch_event_target" "config_update" {
   rule      = aws_cloudwatch_event_rule.config_update.name
   target_id = "query-error-logs"
-  arn       = aws_lambda_function.this.arn
+  arn       = module.query_error_logs.arn
 
   retry_policy {
     maximum_event_age_in_seconds = var.event_target_max_event_age_seconds
@@ -570,7 +531,7 @@ resource "aws_cloudwatch_event_target" "config_update" {
 resource "aws_lambda_permission" "config_update" {
   statement_id   = "AllowConfigUpdateRule"
   action         = "lambda:InvokeFunction"
-  function_name  = aws_lambda_function.this.function_name
+  function_name  = module.query_error_logs.function_name
   principal      = "events.amazonaws.com"
   source_arn     = aws_cloudwatch_event_rule.config_update.arn
   source_account = local.account_id
@@ -583,19 +544,18 @@ resource "aws_lambda_permission" "config_update" {
 resource "aws_lambda_invocation" "register" {
   count = var.register_on_apply ? 1 : 0
 
-  function_name = aws_lambda_function.this.function_name
+  function_name = module.query_error_logs.function_name
   input         = jsonencode({ action = "register" })
 
   triggers = {
-    source_code_hash = aws_lambda_function.this.source_code_hash
-    environment      = sha1(jsonencode(aws_lambda_function.this.environment))
+    source_code_hash = module.query_error_logs.source_code_hash
+    environment      = sha1(jsonencode(local.function_environment))
     config           = sha1(local.state_seed)
   }
 
   # Agent Registered goes out through the forward rule: it must exist first.
   depends_on = [
-    aws_iam_role_policy.lambda,
-    aws_lambda_function_event_invoke_config.this,
+    module.query_error_logs,
     aws_cloudwatch_event_target.forward,
     aws_iam_role_policy.forward,
   ]
@@ -609,7 +569,7 @@ resource "aws_cloudwatch_metric_alarm" "dlq_not_empty" {
   for_each = {
     events   = aws_sqs_queue.events_dlq.name
     schedule = aws_sqs_queue.schedule_dlq.name
-    lambda   = aws_sqs_queue.lambda_dlq.name
+    lambda   = module.query_error_logs.dlq_name
   }
 
   alarm_name          = "${each.value}-not-empty"
@@ -618,23 +578,6 @@ resource "aws_cloudwatch_metric_alarm" "dlq_not_empty" {
   metric_name         = "ApproximateNumberOfMessagesVisible"
   dimensions          = { QueueName = each.value }
   statistic           = "Maximum"
-  period              = 300
-  evaluation_periods  = 1
-  threshold           = 0
-  comparison_operator = "GreaterThanThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = local.alarm_actions
-  ok_actions          = local.alarm_actions
-  tags                = var.tags
-}
-
-resource "aws_cloudwatch_metric_alarm" "function_errors" {
-  alarm_name          = "${local.function_name}-errors"
-  alarm_description   = "The Lambda function ${local.function_name} reported errors."
-  namespace           = "AWS/Lambda"
-  metric_name         = "Errors"
-  dimensions          = { FunctionName = aws_lambda_function.this.function_name }
-  statistic           = "Sum"
   period              = 300
   evaluation_periods  = 1
   threshold           = 0

@@ -10,17 +10,17 @@ output "agent_name" {
 
 output "function_name" {
   description = "Name of the QueryErrorLogs Lambda function."
-  value       = aws_lambda_function.this.function_name
+  value       = module.query_error_logs.function_name
 }
 
 output "function_arn" {
   description = "ARN of the QueryErrorLogs Lambda function."
-  value       = aws_lambda_function.this.arn
+  value       = module.query_error_logs.arn
 }
 
 output "role_arn" {
   description = "ARN of the function's execution role."
-  value       = aws_iam_role.lambda.arn
+  value       = module.query_error_logs.role_arn
 }
 
 output "state_parameter_name" {
@@ -48,7 +48,7 @@ output "dead_letter_queue_arns" {
   value = {
     events   = aws_sqs_queue.events_dlq.arn
     schedule = aws_sqs_queue.schedule_dlq.arn
-    lambda   = aws_sqs_queue.lambda_dlq.arn
+    lambda   = module.query_error_logs.dlq_arn
   }
 }
 

@@ -19,8 +19,8 @@ locals {
   # here (modules/agent), keeping the account and region EventBridge stamped.
   bus_sources = ["monitoring.agent.logs", "monitoring.agent", "aws.guardduty", "aws.health", "aws.cloudwatch"]
 
-  # One Lambda function per entry: the key names its role, log group,
-  # dead-letter queue and alarm.
+  # One Lambda function (modules/function) per entry: its name, which also
+  # names its role, log group, dead-letter queue and alarm.
   function_names = {
     handle_monitoring_events = "${var.name}-handle-monitoring-events"
     update_deployment        = "${var.name}-update-deployment"
@@ -31,6 +31,122 @@ locals {
     list_agents              = "${var.name}-api-list-agents"
     get_agent                = "${var.name}-api-get-agent"
     update_agent             = "${var.name}-api-update-agent"
+  }
+
+  # The functions: what each runs, reads and may do (modules/function adds
+  # its own logs, dead-letter queue and key). The API routes share a package
+  # and an environment.
+  api_environment = {
+    TABLE_NAME             = aws_dynamodb_table.this.name
+    RETENTION_DAYS         = tostring(var.retention_days)
+    CURSOR_KEY_PARAMETER   = aws_ssm_parameter.cursor_key.name
+    AGENT_BUS_ARN_TEMPLATE = var.agent_bus_arn_template
+  }
+
+  functions = {
+    handle_monitoring_events = {
+      description = "HandleMonitoringEvents: stores agent and forwarded AWS events in DynamoDB"
+      zip         = var.handle_monitoring_events_zip
+      timeout     = var.lambda_timeout
+      policy_json = data.aws_iam_policy_document.handle_monitoring_events.json
+      environment = {
+        TABLE_NAME     = aws_dynamodb_table.this.name
+        RETENTION_DAYS = tostring(var.retention_days)
+      }
+    }
+    update_deployment = {
+      description = "UpdateDeployment: records agent lifecycle events and pushes configs to agents"
+      zip         = var.update_deployment_zip
+      timeout     = var.lambda_timeout
+      policy_json = data.aws_iam_policy_document.update_deployment.json
+      environment = {
+        TABLE_NAME             = aws_dynamodb_table.this.name
+        RETENTION_DAYS         = tostring(var.retention_days)
+        AGENT_BUS_ARN_TEMPLATE = var.agent_bus_arn_template
+      }
+    }
+    daily_report = {
+      description = "DailyReport: e-mails the previous UTC day's activity through SES"
+      zip         = var.daily_report_zip
+      timeout     = var.daily_report_timeout
+      policy_json = data.aws_iam_policy_document.daily_report.json
+      environment = {
+        TABLE_NAME     = aws_dynamodb_table.this.name
+        RETENTION_DAYS = tostring(var.retention_days)
+        SENDER         = var.report_sender
+        RECIPIENTS     = join(",", [for r in var.report_recipients : trimspace(r)])
+      }
+    }
+    list_events = {
+      description = "REST API route GET /events"
+      zip         = var.api_zip
+      timeout     = var.lambda_timeout
+      policy_json = data.aws_iam_policy_document.api["list_events"].json
+      environment = local.api_environment
+    }
+    get_event = {
+      description = "REST API route GET /events/{eventId}"
+      zip         = var.api_zip
+      timeout     = var.lambda_timeout
+      policy_json = data.aws_iam_policy_document.api["get_event"].json
+      environment = local.api_environment
+    }
+    update_event = {
+      description = "REST API route PUT /events/{eventId}"
+      zip         = var.api_zip
+      timeout     = var.lambda_timeout
+      policy_json = data.aws_iam_policy_document.api["update_event"].json
+      environment = local.api_environment
+    }
+    list_agents = {
+      description = "REST API route GET /agents"
+      zip         = var.api_zip
+      timeout     = var.lambda_timeout
+      policy_json = data.aws_iam_policy_document.api["list_agents"].json
+      environment = local.api_environment
+    }
+    get_agent = {
+      description = "REST API route GET /agents/{agentId}"
+      zip         = var.api_zip
+      timeout     = var.lambda_timeout
+      policy_json = data.aws_iam_policy_document.api["get_agent"].json
+      environment = local.api_environment
+    }
+    update_agent = {
+      description = "REST API route PUT /agents/{agentId}"
+      zip         = var.api_zip
+      timeout     = var.lambda_timeout
+      policy_json = data.aws_iam_policy_document.api["update_agent"].json
+      environment = local.api_environment
+    }
+  }
+
+  # The rules on the master bus, each to one function.
+  bus_rules = {
+    monitoring_events = {
+      name         = "monitoring-events"
+      description  = "Agent log errors and forwarded GuardDuty, Health and alarm events to HandleMonitoringEvents"
+      function     = "handle_monitoring_events"
+      statement_id = "AllowMonitoringEventsRule"
+      event_pattern = jsonencode({
+        "$or" = [
+          { source = ["monitoring.agent.logs"], "detail-type" = ["Log Errors Detected"] },
+          { source = ["aws.guardduty"], "detail-type" = ["GuardDuty Finding"] },
+          { source = ["aws.health"], "detail-type" = ["AWS Health Event"] },
+          { source = ["aws.cloudwatch"], "detail-type" = ["CloudWatch Alarm State Change"] },
+        ]
+      })
+    }
+    agent_events = {
+      name         = "agent-events"
+      description  = "Agent lifecycle events to UpdateDeployment"
+      function     = "update_deployment"
+      statement_id = "AllowAgentEventsRule"
+      event_pattern = jsonencode({
+        source        = ["monitoring.agent"]
+        "detail-type" = ["Agent Registered", "Agent Heartbeat", "Agent Config Applied"]
+      })
+    }
   }
 
   # The REST routes, each its own function of the api package.
@@ -78,7 +194,7 @@ locals {
       events         = aws_sqs_queue.events_dlq.name
       daily_schedule = aws_sqs_queue.schedule_dlq.name
     },
-    { for k, q in aws_sqs_queue.lambda_dlq : "lambda_${k}" => q.name },
+    { for k, f in module.function : "lambda_${k}" => f.dlq_name },
   )
 }
 
@@ -286,44 +402,26 @@ resource "aws_cloudwatch_event_bus_policy" "this" {
 }
 
 ################################################################################
-# Rules on the master bus
+# Rules on the master bus: each sends its events to one function
 ################################################################################
 
-resource "aws_cloudwatch_event_rule" "monitoring_events" {
-  name           = "${var.name}-monitoring-events"
-  description    = "Agent log errors and forwarded GuardDuty, Health and alarm events to HandleMonitoringEvents"
+resource "aws_cloudwatch_event_rule" "bus" {
+  for_each = local.bus_rules
+
+  name           = "${var.name}-${each.value.name}"
+  description    = each.value.description
   event_bus_name = aws_cloudwatch_event_bus.this.name
-
-  event_pattern = jsonencode({
-    "$or" = [
-      { source = ["monitoring.agent.logs"], "detail-type" = ["Log Errors Detected"] },
-      { source = ["aws.guardduty"], "detail-type" = ["GuardDuty Finding"] },
-      { source = ["aws.health"], "detail-type" = ["AWS Health Event"] },
-      { source = ["aws.cloudwatch"], "detail-type" = ["CloudWatch Alarm State Change"] },
-    ]
-  })
-
-  tags = var.tags
+  event_pattern  = each.value.event_pattern
+  tags           = var.tags
 }
 
-resource "aws_cloudwatch_event_rule" "agent_events" {
-  name           = "${var.name}-agent-events"
-  description    = "Agent lifecycle events to UpdateDeployment"
+resource "aws_cloudwatch_event_target" "bus" {
+  for_each = local.bus_rules
+
+  rule           = aws_cloudwatch_event_rule.bus[each.key].name
   event_bus_name = aws_cloudwatch_event_bus.this.name
-
-  event_pattern = jsonencode({
-    source        = ["monitoring.agent"]
-    "detail-type" = ["Agent Registered", "Agent Heartbeat", "Agent Config Applied"]
-  })
-
-  tags = var.tags
-}
-
-resource "aws_cloudwatch_event_target" "monitoring_events" {
-  rule           = aws_cloudwatch_event_rule.monitoring_events.name
-  event_bus_name = aws_cloudwatch_event_bus.this.name
-  target_id      = "handle-monitoring-events"
-  arn            = aws_lambda_function.handle_monitoring_events.arn
+  target_id      = replace(each.value.function, "_", "-")
+  arn            = module.function[each.value.function].arn
 
   retry_policy {
     maximum_event_age_in_seconds = var.event_target_max_event_age_seconds
@@ -335,37 +433,14 @@ resource "aws_cloudwatch_event_target" "monitoring_events" {
   }
 }
 
-resource "aws_cloudwatch_event_target" "agent_events" {
-  rule           = aws_cloudwatch_event_rule.agent_events.name
-  event_bus_name = aws_cloudwatch_event_bus.this.name
-  target_id      = "update-deployment"
-  arn            = aws_lambda_function.update_deployment.arn
+resource "aws_lambda_permission" "bus" {
+  for_each = local.bus_rules
 
-  retry_policy {
-    maximum_event_age_in_seconds = var.event_target_max_event_age_seconds
-    maximum_retry_attempts       = var.event_target_max_retry_attempts
-  }
-
-  dead_letter_config {
-    arn = aws_sqs_queue.events_dlq.arn
-  }
-}
-
-resource "aws_lambda_permission" "monitoring_events" {
-  statement_id   = "AllowMonitoringEventsRule"
+  statement_id   = each.value.statement_id
   action         = "lambda:InvokeFunction"
-  function_name  = aws_lambda_function.handle_monitoring_events.function_name
+  function_name  = module.function[each.value.function].function_name
   principal      = "events.amazonaws.com"
-  source_arn     = aws_cloudwatch_event_rule.monitoring_events.arn
-  source_account = local.account_id
-}
-
-resource "aws_lambda_permission" "agent_events" {
-  statement_id   = "AllowAgentEventsRule"
-  action         = "lambda:InvokeFunction"
-  function_name  = aws_lambda_function.update_deployment.function_name
-  principal      = "events.amazonaws.com"
-  source_arn     = aws_cloudwatch_event_rule.agent_events.arn
+  source_arn     = aws_cloudwatch_event_rule.bus[each.key].arn
   source_account = local.account_id
 }
 
@@ -373,7 +448,7 @@ resource "aws_lambda_permission" "agent_events" {
 # Dead-letter queues
 ################################################################################
 
-# Events the two rules could not deliver.
+# Events the master bus rules could not deliver.
 resource "aws_sqs_queue" "events_dlq" {
   name                      = "${var.name}-events-dlq"
   message_retention_seconds = var.dlq_message_retention_seconds
@@ -395,7 +470,7 @@ data "aws_iam_policy_document" "events_dlq" {
     condition {
       test     = "ArnEquals"
       variable = "aws:SourceArn"
-      values   = [aws_cloudwatch_event_rule.monitoring_events.arn, aws_cloudwatch_event_rule.agent_events.arn]
+      values   = [for r in aws_cloudwatch_event_rule.bus : r.arn]
     }
   }
 }
@@ -414,100 +489,31 @@ resource "aws_sqs_queue" "schedule_dlq" {
   tags                      = var.tags
 }
 
-# Asynchronous invocations a function failed after Lambda's retries (sent with
-# the function's role). The API functions are invoked synchronously by API
-# Gateway: their queues stay empty unless someone invokes them asynchronously.
-resource "aws_sqs_queue" "lambda_dlq" {
-  for_each = local.function_names
-
-  name                      = "${each.value}-dlq"
-  message_retention_seconds = var.dlq_message_retention_seconds
-  kms_master_key_id         = aws_kms_key.this.arn
-  tags                      = var.tags
-}
-
 ################################################################################
-# Lambda: shared pieces (role, log group, base policy)
+# Lambda functions (modules/function): each with its own role, log group,
+# dead-letter queue, asynchronous retries and error alarm
 ################################################################################
 
-data "aws_iam_policy_document" "lambda_assume_role" {
-  statement {
-    actions = ["sts:AssumeRole"]
+module "function" {
+  source   = "../function"
+  for_each = local.functions
 
-    principals {
-      type        = "Service"
-      identifiers = ["lambda.amazonaws.com"]
-    }
-  }
-}
-
-resource "aws_iam_role" "lambda" {
-  for_each = local.function_names
-
-  name               = each.value
-  description        = "Execution role of the ${each.value} Lambda function"
-  assume_role_policy = data.aws_iam_policy_document.lambda_assume_role.json
-  tags               = var.tags
-}
-
-resource "aws_cloudwatch_log_group" "lambda" {
-  for_each = local.function_names
-
-  name              = "/aws/lambda/${each.value}"
-  retention_in_days = var.log_retention_days
-  kms_key_id        = aws_kms_key.this.arn
-  tags              = var.tags
-}
-
-# What every function needs: write its own logs, send to its own dead-letter
-# queue (KMS-encrypted), decrypt its environment.
-data "aws_iam_policy_document" "lambda_base" {
-  for_each = local.function_names
-
-  statement {
-    sid       = "WriteOwnLogs"
-    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.lambda[each.key].arn}:*"]
-  }
-
-  statement {
-    sid       = "SendToOwnDeadLetterQueue"
-    actions   = ["sqs:SendMessage"]
-    resources = [aws_sqs_queue.lambda_dlq[each.key].arn]
-  }
-
-  statement {
-    sid       = "UseModuleKey"
-    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
-    resources = [aws_kms_key.this.arn]
-  }
-}
-
-resource "aws_iam_role_policy" "lambda_base" {
-  for_each = local.function_names
-
-  name   = "base"
-  role   = aws_iam_role.lambda[each.key].id
-  policy = data.aws_iam_policy_document.lambda_base[each.key].json
-}
-
-# Retries and age limit of asynchronous invocations (rules and schedule).
-resource "aws_lambda_function_event_invoke_config" "handle_monitoring_events" {
-  function_name                = aws_lambda_function.handle_monitoring_events.function_name
-  maximum_retry_attempts       = var.async_max_retry_attempts
-  maximum_event_age_in_seconds = var.async_max_event_age_seconds
-}
-
-resource "aws_lambda_function_event_invoke_config" "update_deployment" {
-  function_name                = aws_lambda_function.update_deployment.function_name
-  maximum_retry_attempts       = var.async_max_retry_attempts
-  maximum_event_age_in_seconds = var.async_max_event_age_seconds
-}
-
-resource "aws_lambda_function_event_invoke_config" "daily_report" {
-  function_name                = aws_lambda_function.daily_report.function_name
-  maximum_retry_attempts       = var.async_max_retry_attempts
-  maximum_event_age_in_seconds = var.async_max_event_age_seconds
+  function_name                 = local.function_names[each.key]
+  description                   = each.value.description
+  zip                           = each.value.zip
+  environment                   = each.value.environment
+  policy_json                   = each.value.policy_json
+  architecture                  = var.architecture
+  memory_size                   = var.lambda_memory_size
+  timeout                       = each.value.timeout
+  reserved_concurrency          = lookup(var.reserved_concurrency, each.key, null)
+  kms_key_arn                   = aws_kms_key.this.arn
+  log_retention_days            = var.log_retention_days
+  dlq_message_retention_seconds = var.dlq_message_retention_seconds
+  async_max_retry_attempts      = var.async_max_retry_attempts
+  async_max_event_age_seconds   = var.async_max_event_age_seconds
+  alarm_actions                 = local.alarm_actions
+  tags                          = var.tags
 }
 
 ################################################################################
@@ -522,53 +528,6 @@ data "aws_iam_policy_document" "handle_monitoring_events" {
     actions   = ["dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
     resources = [aws_dynamodb_table.this.arn]
   }
-}
-
-resource "aws_iam_role_policy" "handle_monitoring_events" {
-  name   = "handle-monitoring-events"
-  role   = aws_iam_role.lambda["handle_monitoring_events"].id
-  policy = data.aws_iam_policy_document.handle_monitoring_events.json
-}
-
-resource "aws_lambda_function" "handle_monitoring_events" {
-  #checkov:skip=CKV_AWS_117: needs only AWS APIs (DynamoDB); no VPC resource to reach, and a VPC would need NAT or endpoints
-  #checkov:skip=CKV_AWS_272: packages are built from this repository by ops/build and deployed from local zips; no AWS Signer profile is part of this module
-  function_name                  = local.function_names.handle_monitoring_events
-  description                    = "HandleMonitoringEvents: stores agent and forwarded AWS events in DynamoDB"
-  role                           = aws_iam_role.lambda["handle_monitoring_events"].arn
-  runtime                        = "provided.al2023"
-  handler                        = "bootstrap"
-  architectures                  = [var.architecture]
-  filename                       = var.handle_monitoring_events_zip
-  source_code_hash               = filebase64sha256(var.handle_monitoring_events_zip)
-  memory_size                    = var.lambda_memory_size
-  timeout                        = var.lambda_timeout
-  reserved_concurrent_executions = lookup(var.reserved_concurrency, "handle_monitoring_events", null)
-  kms_key_arn                    = aws_kms_key.this.arn
-
-  environment {
-    variables = {
-      TABLE_NAME     = aws_dynamodb_table.this.name
-      RETENTION_DAYS = tostring(var.retention_days)
-    }
-  }
-
-  dead_letter_config {
-    target_arn = aws_sqs_queue.lambda_dlq["handle_monitoring_events"].arn
-  }
-
-  tracing_config {
-    mode = "PassThrough"
-  }
-
-  logging_config {
-    log_format = "Text"
-    log_group  = aws_cloudwatch_log_group.lambda["handle_monitoring_events"].name
-  }
-
-  tags = var.tags
-
-  depends_on = [aws_iam_role_policy.lambda_base, aws_iam_role_policy.handle_monitoring_events]
 }
 
 ################################################################################
@@ -589,54 +548,6 @@ data "aws_iam_policy_document" "update_deployment" {
     actions   = ["events:PutEvents"]
     resources = local.agent_bus_arns
   }
-}
-
-resource "aws_iam_role_policy" "update_deployment" {
-  name   = "update-deployment"
-  role   = aws_iam_role.lambda["update_deployment"].id
-  policy = data.aws_iam_policy_document.update_deployment.json
-}
-
-resource "aws_lambda_function" "update_deployment" {
-  #checkov:skip=CKV_AWS_117: needs only AWS APIs (DynamoDB, EventBridge); no VPC resource to reach, and a VPC would need NAT or endpoints
-  #checkov:skip=CKV_AWS_272: packages are built from this repository by ops/build and deployed from local zips; no AWS Signer profile is part of this module
-  function_name                  = local.function_names.update_deployment
-  description                    = "UpdateDeployment: records agent lifecycle events and pushes configs to agents"
-  role                           = aws_iam_role.lambda["update_deployment"].arn
-  runtime                        = "provided.al2023"
-  handler                        = "bootstrap"
-  architectures                  = [var.architecture]
-  filename                       = var.update_deployment_zip
-  source_code_hash               = filebase64sha256(var.update_deployment_zip)
-  memory_size                    = var.lambda_memory_size
-  timeout                        = var.lambda_timeout
-  reserved_concurrent_executions = lookup(var.reserved_concurrency, "update_deployment", null)
-  kms_key_arn                    = aws_kms_key.this.arn
-
-  environment {
-    variables = {
-      TABLE_NAME             = aws_dynamodb_table.this.name
-      RETENTION_DAYS         = tostring(var.retention_days)
-      AGENT_BUS_ARN_TEMPLATE = var.agent_bus_arn_template
-    }
-  }
-
-  dead_letter_config {
-    target_arn = aws_sqs_queue.lambda_dlq["update_deployment"].arn
-  }
-
-  tracing_config {
-    mode = "PassThrough"
-  }
-
-  logging_config {
-    log_format = "Text"
-    log_group  = aws_cloudwatch_log_group.lambda["update_deployment"].name
-  }
-
-  tags = var.tags
-
-  depends_on = [aws_iam_role_policy.lambda_base, aws_iam_role_policy.update_deployment]
 }
 
 ################################################################################
@@ -672,55 +583,6 @@ data "aws_iam_policy_document" "daily_report" {
   }
 }
 
-resource "aws_iam_role_policy" "daily_report" {
-  name   = "daily-report"
-  role   = aws_iam_role.lambda["daily_report"].id
-  policy = data.aws_iam_policy_document.daily_report.json
-}
-
-resource "aws_lambda_function" "daily_report" {
-  #checkov:skip=CKV_AWS_117: needs only AWS APIs (DynamoDB, SES); no VPC resource to reach, and a VPC would need NAT or endpoints
-  #checkov:skip=CKV_AWS_272: packages are built from this repository by ops/build and deployed from local zips; no AWS Signer profile is part of this module
-  function_name                  = local.function_names.daily_report
-  description                    = "DailyReport: e-mails the previous UTC day's activity through SES"
-  role                           = aws_iam_role.lambda["daily_report"].arn
-  runtime                        = "provided.al2023"
-  handler                        = "bootstrap"
-  architectures                  = [var.architecture]
-  filename                       = var.daily_report_zip
-  source_code_hash               = filebase64sha256(var.daily_report_zip)
-  memory_size                    = var.lambda_memory_size
-  timeout                        = var.daily_report_timeout
-  reserved_concurrent_executions = lookup(var.reserved_concurrency, "daily_report", null)
-  kms_key_arn                    = aws_kms_key.this.arn
-
-  environment {
-    variables = {
-      TABLE_NAME     = aws_dynamodb_table.this.name
-      RETENTION_DAYS = tostring(var.retention_days)
-      SENDER         = var.report_sender
-      RECIPIENTS     = join(",", [for r in var.report_recipients : trimspace(r)])
-    }
-  }
-
-  dead_letter_config {
-    target_arn = aws_sqs_queue.lambda_dlq["daily_report"].arn
-  }
-
-  tracing_config {
-    mode = "PassThrough"
-  }
-
-  logging_config {
-    log_format = "Text"
-    log_group  = aws_cloudwatch_log_group.lambda["daily_report"].name
-  }
-
-  tags = var.tags
-
-  depends_on = [aws_iam_role_policy.lambda_base, aws_iam_role_policy.daily_report]
-}
-
 data "aws_iam_policy_document" "scheduler_assume_role" {
   statement {
     actions = ["sts:AssumeRole"]
@@ -749,7 +611,7 @@ data "aws_iam_policy_document" "schedule" {
   statement {
     sid       = "InvokeDailyReport"
     actions   = ["lambda:InvokeFunction"]
-    resources = [aws_lambda_function.daily_report.arn]
+    resources = [module.function["daily_report"].arn]
   }
 
   statement {
@@ -783,7 +645,7 @@ resource "aws_scheduler_schedule" "daily_report" {
   }
 
   target {
-    arn      = aws_lambda_function.daily_report.arn
+    arn      = module.function["daily_report"].arn
     role_arn = aws_iam_role.schedule.arn
     input    = jsonencode({})
 
@@ -821,7 +683,7 @@ resource "aws_ssm_parameter" "cursor_key" {
 }
 
 ################################################################################
-# REST API: one function per route
+# REST API: one function per route (module.function)
 ################################################################################
 
 # Every route: read the table (and its indexes) and the cursor key.
@@ -839,14 +701,6 @@ data "aws_iam_policy_document" "api_read" {
   }
 }
 
-resource "aws_iam_role_policy" "api_read" {
-  for_each = local.api_routes
-
-  name   = "api-read"
-  role   = aws_iam_role.lambda[each.key].id
-  policy = data.aws_iam_policy_document.api_read.json
-}
-
 # PUT /events/{eventId}: conditional PutItem of the event, UpdateItem of its
 # listed day.
 data "aws_iam_policy_document" "api_update_event" {
@@ -855,12 +709,6 @@ data "aws_iam_policy_document" "api_update_event" {
     actions   = ["dynamodb:PutItem", "dynamodb:UpdateItem"]
     resources = [aws_dynamodb_table.this.arn]
   }
-}
-
-resource "aws_iam_role_policy" "api_update_event" {
-  name   = "api-update-event"
-  role   = aws_iam_role.lambda["update_event"].id
-  policy = data.aws_iam_policy_document.api_update_event.json
 }
 
 # PUT /agents/{agentId}: conditional PutItem of the agent, then the config
@@ -879,60 +727,15 @@ data "aws_iam_policy_document" "api_update_agent" {
   }
 }
 
-resource "aws_iam_role_policy" "api_update_agent" {
-  name   = "api-update-agent"
-  role   = aws_iam_role.lambda["update_agent"].id
-  policy = data.aws_iam_policy_document.api_update_agent.json
-}
-
-resource "aws_lambda_function" "api" {
-  #checkov:skip=CKV_AWS_117: needs only AWS APIs (DynamoDB, SSM, EventBridge); no VPC resource to reach, and a VPC would need NAT or endpoints
-  #checkov:skip=CKV_AWS_272: packages are built from this repository by ops/build and deployed from local zips; no AWS Signer profile is part of this module
+# Each route's policy: read, and what its own writes need.
+data "aws_iam_policy_document" "api" {
   for_each = local.api_routes
 
-  function_name                  = local.function_names[each.key]
-  description                    = "REST API route ${each.value.description}"
-  role                           = aws_iam_role.lambda[each.key].arn
-  runtime                        = "provided.al2023"
-  handler                        = "bootstrap"
-  architectures                  = [var.architecture]
-  filename                       = var.api_zip
-  source_code_hash               = filebase64sha256(var.api_zip)
-  memory_size                    = var.lambda_memory_size
-  timeout                        = var.lambda_timeout
-  reserved_concurrent_executions = lookup(var.reserved_concurrency, each.key, null)
-  kms_key_arn                    = aws_kms_key.this.arn
-
-  environment {
-    variables = {
-      TABLE_NAME             = aws_dynamodb_table.this.name
-      RETENTION_DAYS         = tostring(var.retention_days)
-      CURSOR_KEY_PARAMETER   = aws_ssm_parameter.cursor_key.name
-      AGENT_BUS_ARN_TEMPLATE = var.agent_bus_arn_template
-    }
-  }
-
-  dead_letter_config {
-    target_arn = aws_sqs_queue.lambda_dlq[each.key].arn
-  }
-
-  tracing_config {
-    mode = "PassThrough"
-  }
-
-  logging_config {
-    log_format = "Text"
-    log_group  = aws_cloudwatch_log_group.lambda[each.key].name
-  }
-
-  tags = var.tags
-
-  depends_on = [
-    aws_iam_role_policy.lambda_base,
-    aws_iam_role_policy.api_read,
-    aws_iam_role_policy.api_update_event,
-    aws_iam_role_policy.api_update_agent,
-  ]
+  source_policy_documents = concat(
+    [data.aws_iam_policy_document.api_read.json],
+    each.key == "update_event" ? [data.aws_iam_policy_document.api_update_event.json] : [],
+    each.key == "update_agent" ? [data.aws_iam_policy_document.api_update_agent.json] : [],
+  )
 }
 
 resource "aws_lambda_permission" "api" {
@@ -940,7 +743,7 @@ resource "aws_lambda_permission" "api" {
 
   statement_id  = "AllowApiGateway"
   action        = "lambda:InvokeFunction"
-  function_name = aws_lambda_function.api[each.key].function_name
+  function_name = module.function[each.key].function_name
   principal     = "apigateway.amazonaws.com"
   source_arn    = "${aws_api_gateway_rest_api.this.execution_arn}/*/${each.value.method}${each.value.arn_path}"
 }
@@ -1019,7 +822,7 @@ resource "aws_api_gateway_integration" "route" {
   http_method             = aws_api_gateway_method.route[each.key].http_method
   type                    = "AWS_PROXY"
   integration_http_method = "POST"
-  uri                     = aws_lambda_function.api[each.key].invoke_arn
+  uri                     = module.function[each.key].invoke_arn
 }
 
 # No OPTIONS (CORS preflight) methods: browsers do not sign preflights, so an
@@ -1167,25 +970,6 @@ resource "aws_cloudwatch_metric_alarm" "dlq_not_empty" {
   metric_name         = "ApproximateNumberOfMessagesVisible"
   dimensions          = { QueueName = each.value }
   statistic           = "Maximum"
-  period              = 300
-  evaluation_periods  = 1
-  threshold           = 0
-  comparison_operator = "GreaterThanThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = local.alarm_actions
-  ok_actions          = local.alarm_actions
-  tags                = var.tags
-}
-
-resource "aws_cloudwatch_metric_alarm" "function_errors" {
-  for_each = local.function_names
-
-  alarm_name          = "${each.value}-errors"
-  alarm_description   = "The Lambda function ${each.value} reported errors."
-  namespace           = "AWS/Lambda"
-  metric_name         = "Errors"
-  dimensions          = { FunctionName = each.value }
-  statistic           = "Sum"
   period              = 300
   evaluation_periods  = 1
   threshold           = 0

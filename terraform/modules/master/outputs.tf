@@ -55,19 +55,12 @@ output "cursor_key_parameter_name" {
 
 output "function_names" {
   description = "Lambda function names, by function (handle_monitoring_events, update_deployment, daily_report, list_events, get_event, update_event, list_agents, get_agent, update_agent)."
-  value = merge(
-    {
-      handle_monitoring_events = aws_lambda_function.handle_monitoring_events.function_name
-      update_deployment        = aws_lambda_function.update_deployment.function_name
-      daily_report             = aws_lambda_function.daily_report.function_name
-    },
-    { for k, f in aws_lambda_function.api : k => f.function_name },
-  )
+  value       = { for k, f in module.function : k => f.function_name }
 }
 
 output "function_role_arns" {
   description = "ARNs of the Lambda execution roles, by function."
-  value       = { for k, r in aws_iam_role.lambda : k => r.arn }
+  value       = { for k, f in module.function : k => f.role_arn }
 }
 
 output "dead_letter_queue_arns" {
@@ -77,7 +70,7 @@ output "dead_letter_queue_arns" {
       events         = aws_sqs_queue.events_dlq.arn
       daily_schedule = aws_sqs_queue.schedule_dlq.arn
     },
-    { for k, q in aws_sqs_queue.lambda_dlq : "lambda_${k}" => q.arn },
+    { for k, f in module.function : "lambda_${k}" => f.dlq_arn },
   )
 }
 

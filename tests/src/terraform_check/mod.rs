@@ -88,7 +88,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use model::{parse_module, Module};
-use rules::{event_bus_policy, iam, lambda, reference, targets, variable};
+use rules::{event_bus_policy, iam, lambda, lambda_env, moved, reference, targets, variable};
 pub use tree::Tree;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -155,7 +155,9 @@ pub fn check(tree: &Tree, config: &Config) -> Report {
     for m in modules.values() {
         let used = reference::check_references(m, &modules, &mut violations);
         variable::check_variables(m, &used, &mut violations);
-        lambda::check_lambdas(m, config, &mut deployed_binaries, &mut violations);
+        moved::check_moved(m, &modules, &mut violations);
+        lambda::check_lambdas(m, &mut violations);
+        lambda_env::check_lambda_env(m, &modules, config, &mut deployed_binaries, &mut violations);
         targets::check_targets_schedules_methods(m, &mut violations);
         iam::check_iam(m, config, &mut allowed_used, &mut violations);
         event_bus_policy::check_event_bus_policies(m, &mut violations);

@@ -213,7 +213,12 @@ pub fn expression_sites(m: &Module) -> Vec<(String, String, Vec<Found>, bool)> {
             false,
         );
     }
-    for item in &m.others {
+    // `moved` blocks hold addresses, not expressions (rule `moved`).
+    for item in m
+        .others
+        .iter()
+        .filter(|i| i.block.identifier.as_str() != "moved")
+    {
         let address = std::iter::once(item.block.identifier.to_string())
             .chain(item.block.labels.iter().map(|l| l.as_str().to_owned()))
             .collect::<Vec<_>>()
@@ -238,4 +243,16 @@ pub fn module_source(item: &Item) -> Option<String> {
 
 pub fn is_local_source(source: &str) -> bool {
     source.starts_with("./") || source.starts_with("../")
+}
+
+/// The module a call refers to, when its source is a local folder of the tree.
+pub fn called_module<'a>(
+    m: &Module,
+    call: &Item,
+    modules: &'a std::collections::BTreeMap<String, Module>,
+) -> Option<&'a Module> {
+    module_source(call)
+        .filter(|s| is_local_source(s))
+        .and_then(|s| crate::terraform_check::tree::join_source(&m.dir, &s))
+        .and_then(|d| modules.get(&d))
 }

@@ -71,6 +71,38 @@ impl Module {
             .unwrap_or_else(|| panic!("terraform/{}: no variable {name}", self.dir))
     }
 
+    /// The Lambda functions: (address, block, the argument that reserves
+    /// concurrency) of every `aws_lambda_function` and of every call of
+    /// modules/function.
+    fn functions(&self) -> Vec<(String, &Block, &'static str)> {
+        let resources = self.all("resource", "aws_lambda_function").map(|f| {
+            let address = format!("aws_lambda_function.{}", label(f, 1));
+            (address, f, "reserved_concurrent_executions")
+        });
+        let calls = self
+            .blocks
+            .iter()
+            .filter(|b| b.identifier.as_str() == "module" && is_function_module(b))
+            .map(|b| (format!("module.{}", label(b, 0)), b, "reserved_concurrency"));
+        resources.chain(calls).collect()
+    }
+
+    /// The one call of modules/function.
+    fn function_call(&self) -> &Block {
+        let calls: Vec<_> = self
+            .blocks
+            .iter()
+            .filter(|b| b.identifier.as_str() == "module" && is_function_module(b))
+            .collect();
+        assert_eq!(
+            calls.len(),
+            1,
+            "terraform/{}: one call of modules/function",
+            self.dir
+        );
+        calls[0]
+    }
+
     fn locals(&self) -> BTreeMap<String, Expression> {
         self.blocks
             .iter()
@@ -79,6 +111,10 @@ impl Module {
             .map(|a| (a.key.to_string(), a.expr.clone()))
             .collect()
     }
+}
+
+fn is_function_module(call: &Block) -> bool {
+    attr(&call.body, "source").and_then(literal) == Some("../function")
 }
 
 /// `X` of `root.X` (exactly one attribute after the root).
@@ -200,6 +236,21 @@ fn role_grants(m: &Module, role: &str) -> Vec<(Vec<String>, String)> {
     grants
 }
 
+/// (actions, resources as text) of every statement of
+/// `data.aws_iam_policy_document.<doc>`.
+fn document_grants(m: &Module, doc: &str) -> Vec<(Vec<String>, String)> {
+    statements(m.one("data", "aws_iam_policy_document", doc))
+        .into_iter()
+        .map(|st| {
+            let actions = attr(st, "actions").map(literals).unwrap_or_default();
+            let resources = attr(st, "resources")
+                .map(|e| squash(&text(e)))
+                .unwrap_or_default();
+            (actions, resources)
+        })
+        .collect()
+}
+
 /// `s` without whitespace (the formatter breaks lists over lines).
 fn squash(s: &str) -> String {
     s.split_whitespace().collect()
@@ -230,13 +281,13 @@ fn contains_number(e: &Expression) -> bool {
 /// and validates its keys, or `var.V` defaulting to null.
 #[test]
 fn no_function_reserves_concurrency_by_default() {
-    for dir in ["modules/master", "modules/agent"] {
+    for dir in ["modules/master", "modules/agent", "modules/function"] {
         let m = Module::load(dir);
-        let functions: Vec<_> = m.all("resource", "aws_lambda_function").collect();
+        let functions = m.functions();
         assert!(!functions.is_empty(), "{dir}: no function");
-        for f in functions {
-            let name = format!("{dir}: aws_lambda_function.{}", label(f, 1));
-            let Some(e) = attr(&f.body, "reserved_concurrent_executions") else {
+        for (name, f, argument) in functions {
+            let name = format!("{dir}: {name}");
+            let Some(e) = attr(&f.body, argument) else {
                 continue;
             };
             assert!(
@@ -589,11 +640,12 @@ fn agents_forward_their_envelopes_to_the_master_bus_and_never_the_masters_pushes
 #[test]
 fn the_agent_function_puts_events_only_on_its_own_default_bus() {
     let agent = Module::load("modules/agent");
-    let function = agent.one("resource", "aws_lambda_function", "this");
-    let role = attr(&function.body, "role")
-        .and_then(|e| ref_to(e, "aws_iam_role"))
-        .expect("role = aws_iam_role.X.arn");
-    let grants = role_grants(&agent, &role);
+    let call = agent.function_call();
+    // modules/function adds only the function's own logs, queue and key.
+    let doc = attr(&call.body, "policy_json")
+        .and_then(|e| ref_to(e, "data.aws_iam_policy_document"))
+        .expect("policy_json = data.aws_iam_policy_document.X.json");
+    let grants = document_grants(&agent, &doc);
     let events: Vec<_> = grants
         .iter()
         .filter(|(actions, _)| actions.iter().any(|a| a.starts_with("events:")))
@@ -626,12 +678,9 @@ fn the_agent_function_puts_events_only_on_its_own_default_bus() {
 #[test]
 fn the_agent_function_is_not_told_the_master_bus() {
     let agent = Module::load("modules/agent");
-    let function = agent.one("resource", "aws_lambda_function", "this");
-    let env = blocks(&function.body, "environment")
-        .next()
-        .and_then(|e| attr(&e.body, "variables"))
-        .expect("environment { variables = {...} }");
-    let keys = keys_of(env);
+    let function = agent.function_call();
+    let env = attr(&function.body, "environment").expect("environment = {...}");
+    let keys = keys_of(&resolve(env, &agent.locals()));
     assert!(keys.contains(&"AGENT_ACCOUNT_ID".to_owned()), "{keys:?}");
     assert!(
         !keys.contains(&"MASTER_EVENT_BUS_ARN".to_owned()),

@@ -1,18 +1,13 @@
-//! Rules `lambda` and `lambda-env`.
+//! Rule `lambda`: runtime, handler, dead-letter queue or on-failure
+//! destination, and a log group with the function's name and a retention.
 
 use crate::terraform_check::eval::*;
 use crate::terraform_check::model::*;
-use crate::terraform_check::{Config, Violation};
-use hcl::expr::{Expression, TraversalOperator};
+use crate::terraform_check::Violation;
+use hcl::expr::Expression;
 use hcl::Body;
-use std::collections::BTreeSet;
 
-pub fn check_lambdas(
-    m: &Module,
-    config: &Config,
-    deployed: &mut BTreeSet<String>,
-    out: &mut Vec<Violation>,
-) {
+pub fn check_lambdas(m: &Module, out: &mut Vec<Violation>) {
     for ((t, name), item) in &m.resources {
         if t != "aws_lambda_function" {
             continue;
@@ -65,88 +60,6 @@ pub fn check_lambdas(
             if let Err(message) = check_log_group(m, body, each) {
                 report("lambda", &address, message);
             }
-        }
-
-        // Environment.
-        let Some(binaries) = &config.binaries else {
-            continue;
-        };
-        let binary = match attr(body, "filename") {
-            Some(Expression::Traversal(tr)) if matches!(&tr.expr, Expression::Variable(v) if v.as_str() == "var") => {
-                match tr.operators.as_slice() {
-                    [TraversalOperator::GetAttr(v)] if v.as_str().ends_with("_zip") => {
-                        Some(v.as_str().trim_end_matches("_zip").replace('_', "-"))
-                    }
-                    _ => None,
-                }
-            }
-            _ => None,
-        };
-        let Some(binary) = binary else {
-            report(
-                "lambda-env",
-                &base,
-                "filename is not var.<binary>_zip: cannot tell which binary it runs".into(),
-            );
-            continue;
-        };
-        let Some(expected) = binaries.get(&binary) else {
-            report(
-                "lambda-env",
-                &base,
-                format!(
-                    "its package names the binary {binary}, which is not one of {:?}",
-                    binaries.keys().collect::<Vec<_>>()
-                ),
-            );
-            continue;
-        };
-        deployed.insert(binary.clone());
-        let env = blocks(body, "environment")
-            .next()
-            .map(|b| attr(&b.body, "variables"));
-        let actual: BTreeSet<String> = match env {
-            None | Some(None) => BTreeSet::new(),
-            Some(Some(Expression::Object(obj))) => {
-                let mut keys = BTreeSet::new();
-                for (k, _) in obj.iter() {
-                    match object_key(k) {
-                        Some(k) => {
-                            keys.insert(k);
-                        }
-                        None => report(
-                            "lambda-env",
-                            &base,
-                            "an environment key is not a literal".into(),
-                        ),
-                    }
-                }
-                keys
-            }
-            Some(Some(_)) => {
-                report(
-                    "lambda-env",
-                    &base,
-                    "environment.variables is not a literal map".into(),
-                );
-                continue;
-            }
-        };
-        let missing: Vec<_> = expected.difference(&actual).collect();
-        let extra: Vec<_> = actual.difference(expected).collect();
-        for v in missing {
-            report(
-                "lambda-env",
-                &base,
-                format!("missing {v}, which the {binary} binary reads"),
-            );
-        }
-        for v in extra {
-            report(
-                "lambda-env",
-                &base,
-                format!("extra {v}, which the {binary} binary does not read"),
-            );
         }
     }
 }

@@ -3,6 +3,8 @@
 pub mod event_bus_policy;
 pub mod iam;
 pub mod lambda;
+pub mod lambda_env;
+pub mod moved;
 pub mod reference;
 pub mod targets;
 pub mod variable;

@@ -13,6 +13,7 @@ mod event_target;
 mod iam;
 mod lambda;
 mod lambda_env;
+mod moved;
 mod parse;
 mod reference;
 mod scheduler;
