@@ -1,12 +1,15 @@
-//! Static checks of the Terraform under `terraform/` (see
-//! docs/architecture.md, Terraform), standing
-//! in for `terraform validate` (no `terraform` binary nor AWS provider can be
-//! installed here) and for the rules the modules must keep.
+//! A static checker of the Terraform under `terraform/` (see
+//! docs/architecture.md, Terraform), standing in for `terraform validate` (no
+//! `terraform` binary nor AWS provider can be installed here) and for the
+//! rules the modules must keep (tests/tests/terraform.rs runs it).
 //!
-//! The checker is the small library in [`tfcheck`]: it takes a tree of
-//! modules (from a folder, or from in-memory files in the tests) and returns
-//! every violation, each with its file, the Terraform address it concerns and
-//! a message. The rules and how each is detected:
+//! [`check`] takes a [`Tree`] of modules (from a folder, or from in-memory
+//! files in the tests) and returns every violation, each with its file, the
+//! Terraform address it concerns and a message. Layout: [`tree`] (reading the
+//! files), [`model`] (a parsed module, HCL helpers), [`refs`] (references in
+//! expressions), [`eval`] (symbolic evaluation), [`policy`] (policy
+//! statements), and [`rules`], one module per rule. The rules and how each is
+//! detected:
 //!
 //! * `parse`: every `.tf` file parses with hcl-rs, and so does every string
 //!   template in it.
@@ -56,7 +59,7 @@
 //!   `*` or `service:*`, and when a literal resource is `*` no action is a
 //!   write action (one whose name, after `service:`, starts with none of
 //!   Get, List, Describe, Query, Scan, BatchGet, Filter, Lookup, Search, Read,
-//!   Head). Exceptions are the explicit [`ALLOWED`] list, each with its
+//!   Head). Exceptions are the explicit [`Config::allowed`] list (`ALLOWED` in the test), each with its
 //!   reason; the real-tree test fails when an entry is no longer needed.
 //! * `api-gateway`: no `aws_api_gateway_method` has `authorization` "NONE"
 //!   (any string literal in the expression, so both branches of a
@@ -70,12 +73,14 @@
 //!   `condition { key = "aws:PrincipalOrgID" }`. Documents merged in through
 //!   `source_policy_documents` come from the caller and are not seen.
 //!
-//! Besides these rules, [`wiring`] reads the real modules for what a first
-//! `terraform apply` on a new account and agents outside the master's region
-//! need: no reserved concurrency by default, the API Gateway logging role
-//! created by default, no CORS preflight a browser cannot pass, and the
-//! agent's envelopes going through its own regional default bus and a
-//! forwarding rule (never the master's config pushes) to the master bus.
+//! * `moved`: in every `moved` block, `to` is declared (a resource, or
+//!   through a module call of the tree `module.M[KEY].TYPE.NAME`), and `from`
+//!   is no longer declared unless it is the same resource with another index.
+//!
+//! `lambda-env` looks through module calls: when a function's `filename` is a
+//! variable of a module called in the tree (modules/function), its package
+//! and environment are read from every instance of every call (`for_each`,
+//! `each.value` and locals evaluated), and reported at the call.
 
 pub mod eval;
 pub mod model;
@@ -88,7 +93,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use model::{parse_module, Module};
-use rules::{event_bus_policy, iam, lambda, lambda_env, moved, reference, targets, variable};
+use rules::{
+    api_gateway, event_bus_policy, event_target, iam, lambda, lambda_env, moved, reference,
+    scheduler, variable,
+};
 pub use tree::Tree;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -158,7 +166,9 @@ pub fn check(tree: &Tree, config: &Config) -> Report {
         moved::check_moved(m, &modules, &mut violations);
         lambda::check_lambdas(m, &mut violations);
         lambda_env::check_lambda_env(m, &modules, config, &mut deployed_binaries, &mut violations);
-        targets::check_targets_schedules_methods(m, &mut violations);
+        event_target::check_event_targets(m, &mut violations);
+        scheduler::check_schedules(m, &mut violations);
+        api_gateway::check_api_methods(m, &mut violations);
         iam::check_iam(m, config, &mut allowed_used, &mut violations);
         event_bus_policy::check_event_bus_policies(m, &mut violations);
     }
