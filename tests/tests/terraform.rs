@@ -174,6 +174,9 @@ mod rules;
 #[path = "terraform/wiring.rs"]
 mod wiring;
 
+#[path = "terraform/readme.rs"]
+mod readme;
+
 /// Without the `aws` feature `lambda-env` has no list of what each binary
 /// reads; this still checks that every function of the real tree, through
 /// the module calls of modules/function, names its binary and has a literal
