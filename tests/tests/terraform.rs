@@ -171,7 +171,7 @@ fn allowed_exceptions_have_reasons() {
 #[path = "terraform/rules/mod.rs"]
 mod rules;
 
-#[path = "terraform/wiring.rs"]
+#[path = "terraform/wiring/mod.rs"]
 mod wiring;
 
 #[path = "terraform/readme.rs"]

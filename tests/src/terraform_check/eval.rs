@@ -67,60 +67,64 @@ impl Eval<'_> {
             {
                 self.eval(&f.args[0])
             }
-            Expression::Traversal(t) => {
-                let Expression::Variable(root) = &t.expr else {
-                    return Val::Opaque(text(e));
-                };
-                let (start, rest) = match (root.as_str(), t.operators.first()) {
-                    ("local", Some(TraversalOperator::GetAttr(name))) => {
-                        match self.m.locals.get(name.as_str()) {
-                            Some((_, le)) => {
-                                let inner = Eval {
-                                    m: self.m,
-                                    each: None,
-                                    depth: self.depth + 1,
-                                };
-                                (inner.eval(le), &t.operators[1..])
-                            }
-                            None => return Val::Opaque(text(e)),
-                        }
-                    }
-                    ("each", Some(TraversalOperator::GetAttr(which))) => {
-                        match (&self.each, which.as_str()) {
-                            (Some((k, _)), "key") => (k.clone(), &t.operators[1..]),
-                            (Some((_, v)), "value") => (v.clone(), &t.operators[1..]),
-                            _ => return Val::Opaque(text(e)),
-                        }
-                    }
-                    _ => return Val::Opaque(text(e)),
-                };
-                let mut v = start;
-                for op in rest {
-                    let key = match op {
-                        TraversalOperator::GetAttr(a) => Some(a.to_string()),
-                        TraversalOperator::Index(ie) => match self.eval(ie) {
-                            Val::Str(s) => Some(s),
-                            _ => None,
-                        },
-                        TraversalOperator::LegacyIndex(i) => Some(i.to_string()),
-                        _ => None,
-                    };
-                    let next = match (&v, key) {
-                        (Val::Obj(map), Some(k)) => map.get(&k).cloned(),
-                        (Val::List(items), Some(k)) => {
-                            k.parse::<usize>().ok().and_then(|i| items.get(i).cloned())
-                        }
-                        _ => None,
-                    };
-                    match next {
-                        Some(n) => v = n,
-                        None => return Val::Opaque(text(e)),
-                    }
-                }
-                v
-            }
+            Expression::Traversal(t) => self.eval_traversal(e, t),
             _ => Val::Opaque(text(e)),
         }
+    }
+
+    /// `local.X...` and `each.key`/`each.value...`, through object and list
+    /// lookups; anything else is opaque.
+    fn eval_traversal(&self, e: &Expression, t: &hcl::expr::Traversal) -> Val {
+        let Expression::Variable(root) = &t.expr else {
+            return Val::Opaque(text(e));
+        };
+        let (start, rest) = match (root.as_str(), t.operators.first()) {
+            ("local", Some(TraversalOperator::GetAttr(name))) => {
+                match self.m.locals.get(name.as_str()) {
+                    Some((_, le)) => {
+                        let inner = Eval {
+                            m: self.m,
+                            each: None,
+                            depth: self.depth + 1,
+                        };
+                        (inner.eval(le), &t.operators[1..])
+                    }
+                    None => return Val::Opaque(text(e)),
+                }
+            }
+            ("each", Some(TraversalOperator::GetAttr(which))) => {
+                match (&self.each, which.as_str()) {
+                    (Some((k, _)), "key") => (k.clone(), &t.operators[1..]),
+                    (Some((_, v)), "value") => (v.clone(), &t.operators[1..]),
+                    _ => return Val::Opaque(text(e)),
+                }
+            }
+            _ => return Val::Opaque(text(e)),
+        };
+        let mut v = start;
+        for op in rest {
+            let key = match op {
+                TraversalOperator::GetAttr(a) => Some(a.to_string()),
+                TraversalOperator::Index(ie) => match self.eval(ie) {
+                    Val::Str(s) => Some(s),
+                    _ => None,
+                },
+                TraversalOperator::LegacyIndex(i) => Some(i.to_string()),
+                _ => None,
+            };
+            let next = match (&v, key) {
+                (Val::Obj(map), Some(k)) => map.get(&k).cloned(),
+                (Val::List(items), Some(k)) => {
+                    k.parse::<usize>().ok().and_then(|i| items.get(i).cloned())
+                }
+                _ => None,
+            };
+            match next {
+                Some(n) => v = n,
+                None => return Val::Opaque(text(e)),
+            }
+        }
+        v
     }
 
     pub fn eval_template(&self, t: &TemplateExpr) -> Option<Val> {

@@ -6,13 +6,9 @@ use crate::terraform_check::{Config, Violation};
 use hcl::Body;
 use std::collections::BTreeSet;
 
-pub fn check_iam(
-    m: &Module,
-    config: &Config,
-    used: &mut BTreeSet<(usize, String)>,
-    out: &mut Vec<Violation>,
-) {
-    // (file, address, statements)
+/// Every policy statement of the module, by where it is:
+/// (file, address, statements).
+fn statement_sources(m: &Module) -> Vec<(String, String, Vec<Statement>)> {
     let mut sources: Vec<(String, String, Vec<Statement>)> = Vec::new();
     for ((t, n), item) in &m.data {
         if t == "aws_iam_policy_document" {
@@ -49,6 +45,16 @@ pub fn check_iam(
             sources.push((file.clone(), format!("local.{n}"), statements));
         }
     }
+    sources
+}
+
+pub fn check_iam(
+    m: &Module,
+    config: &Config,
+    used: &mut BTreeSet<(usize, String)>,
+    out: &mut Vec<Violation>,
+) {
+    let sources = statement_sources(m);
 
     for (file, address, statements) in sources {
         for (i, s) in statements.iter().enumerate() {

@@ -64,19 +64,41 @@ pub fn check_lambdas(m: &Module, out: &mut Vec<Violation>) {
     }
 }
 
-pub fn check_log_group(m: &Module, body: &Body, each: Each) -> Result<(), String> {
-    let fn_eval = Eval {
+/// Every instance of every log group of the module: (name, key, item, each).
+type Group<'m> = (String, Option<String>, &'m Item, Each);
+
+fn log_groups(m: &Module) -> Vec<Group<'_>> {
+    m.resources
+        .iter()
+        .filter(|((t, _), _)| t == "aws_cloudwatch_log_group")
+        .flat_map(|((_, n), item)| {
+            instances(m, &item.block.body)
+                .into_iter()
+                .map(move |(k, e)| (n.clone(), k, item, e))
+        })
+        .collect()
+}
+
+/// The evaluated `name` of a log group instance.
+fn group_name(m: &Module, item: &Item, each: &Each) -> Option<String> {
+    let ev = Eval {
         m,
         each: each.clone(),
         depth: 0,
     };
-    let function_name = attr(body, "function_name")
-        .map(|e| fn_eval.eval(e))
+    attr(&item.block.body, "name")
+        .map(|n| ev.eval(n))
         .and_then(|v| v.render())
-        .ok_or("function_name is missing or not a string")?;
-    let expected = format!("/aws/lambda/{function_name}");
+}
 
-    // The group named by logging_config, else by depends_on.
+/// The function's log group: the one named by `logging_config`, else by
+/// `depends_on`, else any whose name is `expected`. (address, item, name).
+fn find_group<'m>(
+    m: &'m Module,
+    body: &Body,
+    fn_eval: &Eval,
+    expected: &str,
+) -> Result<(String, &'m Item, Option<String>), String> {
     let logging = blocks(body, "logging_config")
         .filter_map(|b| attr(&b.body, "log_group"))
         .find_map(|e| resource_ref(e, "aws_cloudwatch_log_group"));
@@ -86,30 +108,8 @@ pub fn check_log_group(m: &Module, body: &Body, each: Each) -> Result<(), String
             .find_map(|e| resource_ref(e, "aws_cloudwatch_log_group")),
         _ => None,
     };
-    let chosen = logging.or_else(depends);
-
-    let groups: Vec<(String, Option<String>, &Item, Each)> = m
-        .resources
-        .iter()
-        .filter(|((t, _), _)| t == "aws_cloudwatch_log_group")
-        .flat_map(|((_, n), item)| {
-            instances(m, &item.block.body)
-                .into_iter()
-                .map(move |(k, e)| (n.clone(), k, item, e))
-        })
-        .collect();
-    let name_of = |item: &Item, e: &Each| {
-        let ev = Eval {
-            m,
-            each: e.clone(),
-            depth: 0,
-        };
-        attr(&item.block.body, "name")
-            .map(|n| ev.eval(n))
-            .and_then(|v| v.render())
-    };
-
-    let (group_address, item, group_name) = match chosen {
+    let groups = log_groups(m);
+    let found = match logging.or_else(depends) {
         Some((gname, idx)) => {
             let key = idx.map(|i| fn_eval.eval(i).render());
             let found = groups.iter().find(|(n, k, _, _)| {
@@ -120,35 +120,35 @@ pub fn check_log_group(m: &Module, body: &Body, each: Each) -> Result<(), String
                         _ => false,
                     }
             });
-            let Some((n, k, item, e)) = found else {
-                return Err(format!(
-                    "its log group aws_cloudwatch_log_group.{gname}{} is not declared (or its instance cannot be resolved)",
-                    key.flatten().map(|k| format!("[{k:?}]")).unwrap_or_default()
-                ));
-            };
-            (
-                instance_address(&resource_address("aws_cloudwatch_log_group", n), k),
-                *item,
-                name_of(item, e),
-            )
+            found.ok_or_else(|| format!(
+                "its log group aws_cloudwatch_log_group.{gname}{} is not declared (or its instance cannot be resolved)",
+                key.flatten().map(|k| format!("[{k:?}]")).unwrap_or_default()
+            ))?
         }
-        None => {
-            let found = groups
-                .iter()
-                .find(|(_, _, item, e)| name_of(item, e).as_deref() == Some(expected.as_str()));
-            let Some((n, k, item, e)) = found else {
-                return Err(format!(
-                    "no aws_cloudwatch_log_group named {expected} (none in logging_config.log_group or depends_on either)"
-                ));
-            };
-            (
-                instance_address(&resource_address("aws_cloudwatch_log_group", n), k),
-                *item,
-                name_of(item, e),
-            )
-        }
+        None => groups
+            .iter()
+            .find(|(_, _, item, e)| group_name(m, item, e).as_deref() == Some(expected))
+            .ok_or_else(|| format!(
+                "no aws_cloudwatch_log_group named {expected} (none in logging_config.log_group or depends_on either)"
+            ))?,
     };
-    match group_name {
+    let (n, k, item, e) = found;
+    Ok((
+        instance_address(&resource_address("aws_cloudwatch_log_group", n), k),
+        *item,
+        group_name(m, item, e),
+    ))
+}
+
+pub fn check_log_group(m: &Module, body: &Body, each: Each) -> Result<(), String> {
+    let fn_eval = Eval { m, each, depth: 0 };
+    let function_name = attr(body, "function_name")
+        .map(|e| fn_eval.eval(e))
+        .and_then(|v| v.render())
+        .ok_or("function_name is missing or not a string")?;
+    let expected = format!("/aws/lambda/{function_name}");
+    let (group_address, item, name) = find_group(m, body, &fn_eval, &expected)?;
+    match name {
         Some(g) if g == expected => {}
         Some(g) => {
             return Err(format!(

@@ -31,69 +31,84 @@ pub fn check_references(
                 }
                 Found::Ref { root, ops } => (root, ops),
             };
-            let attr_at = |i: usize| match ops.get(i) {
-                Some(Op::Attr(a)) => Some(a.as_str()),
-                _ => None,
-            };
-            match root.as_str() {
-                r if IGNORED_ROOTS.contains(&r) => {}
-                "var" => match attr_at(0) {
-                    Some(v) if m.variables.contains_key(v) => {
-                        if counts_as_use {
-                            used_vars.insert(v.to_owned());
-                        }
-                    }
-                    Some(v) => report(format!("var.{v}: no such variable in the module")),
-                    None => report("bare `var`".into()),
-                },
-                "local" => match attr_at(0) {
-                    Some(l) if m.locals.contains_key(l) => {}
-                    Some(l) => report(format!("local.{l}: no such local")),
-                    None => report("bare `local`".into()),
-                },
-                "data" => match (attr_at(0), attr_at(1)) {
-                    (Some(t), Some(n)) if m.data.contains_key(&(t.into(), n.into())) => {}
-                    (Some(t), Some(n)) => report(format!("data.{t}.{n}: no such data source")),
-                    _ => report("incomplete data source reference".into()),
-                },
-                "module" => {
-                    let Some(name) = attr_at(0) else {
-                        report("bare `module`".into());
-                        continue;
-                    };
-                    let Some(call) = m.calls.get(name) else {
-                        report(format!("module.{name}: no such module call"));
-                        continue;
-                    };
-                    // The output: the first attribute after the name
-                    // (past any index for count/for_each calls).
-                    let output = ops[1..].iter().find_map(|op| match op {
-                        Op::Attr(a) => Some(a.as_str()),
-                        Op::Index | Op::Splat => None,
-                    });
-                    let called = module_source(call)
-                        .filter(|s| is_local_source(s))
-                        .and_then(|s| join_source(&m.dir, &s))
-                        .and_then(|d| modules.get(&d));
-                    if let (Some(output), Some(called)) = (output, called) {
-                        if !called.outputs.contains_key(output) {
-                            report(format!(
-                                "module.{name}.{output}: {} declares no output {output}",
-                                called.dir
-                            ));
-                        }
-                    }
+            match resolve(m, modules, &root, &ops) {
+                Ok(Some(v)) if counts_as_use => {
+                    used_vars.insert(v);
                 }
-                resource_type => match attr_at(0) {
-                    Some(n) if m.resources.contains_key(&(resource_type.into(), n.into())) => {}
-                    Some(n) => report(format!("{resource_type}.{n}: no such resource")),
-                    None => report(format!("{resource_type}: unknown symbol")),
-                },
+                Ok(_) => {}
+                Err(message) => report(message),
             }
         }
     }
     check_module_calls(m, modules, out);
     used_vars
+}
+
+/// Resolves one reference in `m`: `Ok(Some(v))` for `var.v`, `Err` with the
+/// message when it does not resolve.
+fn resolve(
+    m: &Module,
+    modules: &BTreeMap<String, Module>,
+    root: &str,
+    ops: &[Op],
+) -> Result<Option<String>, String> {
+    let attr_at = |i: usize| match ops.get(i) {
+        Some(Op::Attr(a)) => Some(a.as_str()),
+        _ => None,
+    };
+    match root {
+        r if IGNORED_ROOTS.contains(&r) => Ok(None),
+        "var" => match attr_at(0) {
+            Some(v) if m.variables.contains_key(v) => Ok(Some(v.to_owned())),
+            Some(v) => Err(format!("var.{v}: no such variable in the module")),
+            None => Err("bare `var`".into()),
+        },
+        "local" => match attr_at(0) {
+            Some(l) if m.locals.contains_key(l) => Ok(None),
+            Some(l) => Err(format!("local.{l}: no such local")),
+            None => Err("bare `local`".into()),
+        },
+        "data" => match (attr_at(0), attr_at(1)) {
+            (Some(t), Some(n)) if m.data.contains_key(&(t.into(), n.into())) => Ok(None),
+            (Some(t), Some(n)) => Err(format!("data.{t}.{n}: no such data source")),
+            _ => Err("incomplete data source reference".into()),
+        },
+        "module" => resolve_module_output(m, modules, ops).map(|()| None),
+        resource_type => match attr_at(0) {
+            Some(n) if m.resources.contains_key(&(resource_type.into(), n.into())) => Ok(None),
+            Some(n) => Err(format!("{resource_type}.{n}: no such resource")),
+            None => Err(format!("{resource_type}: unknown symbol")),
+        },
+    }
+}
+
+/// `module.M[.OUT]`: the call exists and, when it calls a module of the
+/// tree, declares the output.
+fn resolve_module_output(
+    m: &Module,
+    modules: &BTreeMap<String, Module>,
+    ops: &[Op],
+) -> Result<(), String> {
+    let Some(Op::Attr(name)) = ops.first() else {
+        return Err("bare `module`".into());
+    };
+    let call = m
+        .calls
+        .get(name)
+        .ok_or_else(|| format!("module.{name}: no such module call"))?;
+    // The output: the first attribute after the name (past any index for
+    // count/for_each calls).
+    let output = ops[1..].iter().find_map(|op| match op {
+        Op::Attr(a) => Some(a.as_str()),
+        Op::Index | Op::Splat => None,
+    });
+    match (output, called_module(m, call, modules)) {
+        (Some(output), Some(called)) if !called.outputs.contains_key(output) => Err(format!(
+            "module.{name}.{output}: {} declares no output {output}",
+            called.dir
+        )),
+        _ => Ok(()),
+    }
 }
 
 pub fn check_module_calls(
