@@ -73,6 +73,12 @@
 //!   `condition { key = "aws:PrincipalOrgID" }`. Documents merged in through
 //!   `source_policy_documents` come from the caller and are not seen.
 //!
+//! * `sqs`: every queue is encrypted; every queue that is an event target's
+//!   dead-letter queue has a queue policy letting `events.amazonaws.com`
+//!   `sqs:SendMessage` under an `aws:SourceArn` condition.
+//! * `secrets`: no variable named like a secret has a default but null, and
+//!   no Lambda environment key (read through module calls) is named like a
+//!   secret unless it names where it is (`_PARAMETER`, `_ARN`, `_NAME`).
 //! * `moved`: in every `moved` block, `to` is declared (a resource, or
 //!   through a module call of the tree `module.M[KEY].TYPE.NAME`), and `from`
 //!   is no longer declared unless it is the same resource with another index.
@@ -95,7 +101,7 @@ use std::fmt;
 use model::{parse_module, Module};
 use rules::{
     api_gateway, event_bus_policy, event_target, iam, lambda, lambda_env, moved, reference,
-    scheduler, variable,
+    scheduler, secrets, sqs, variable,
 };
 pub use tree::Tree;
 
@@ -169,6 +175,8 @@ pub fn check(tree: &Tree, config: &Config) -> Report {
         event_target::check_event_targets(m, &mut violations);
         scheduler::check_schedules(m, &mut violations);
         api_gateway::check_api_methods(m, &mut violations);
+        sqs::check_queues(m, &mut violations);
+        secrets::check_secrets(m, &modules, &mut violations);
         iam::check_iam(m, config, &mut allowed_used, &mut violations);
         event_bus_policy::check_event_bus_policies(m, &mut violations);
     }

@@ -15,14 +15,14 @@ use hcl::expr::{Expression, TraversalOperator};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Where a function's package and environment are decided.
-struct Site<'m> {
-    module: &'m Module,
-    file: String,
-    address: String,
-    each: Each,
-    filename: Option<Expression>,
+pub struct Site<'m> {
+    pub module: &'m Module,
+    pub file: String,
+    pub address: String,
+    pub each: Each,
+    pub filename: Option<Expression>,
     /// `None`: no environment block; `Some(None)`: a block without variables.
-    env: Option<Option<Expression>>,
+    pub env: Option<Option<Expression>>,
 }
 
 /// `X` of `var.X`.
@@ -54,7 +54,7 @@ fn callers<'a>(
         .collect()
 }
 
-fn sites<'a>(
+pub fn sites<'a>(
     m: &'a Module,
     modules: &'a BTreeMap<String, Module>,
     name: &str,
@@ -112,7 +112,7 @@ fn binary_of(site: &Site) -> Option<String> {
 }
 
 /// The keys of the environment, or why they cannot be read.
-fn env_keys(site: &Site) -> Result<BTreeSet<String>, &'static str> {
+pub fn env_keys(site: &Site) -> Result<BTreeSet<String>, &'static str> {
     let e = match &site.env {
         None | Some(None) => return Ok(BTreeSet::new()),
         Some(Some(e)) => e,

@@ -9,4 +9,6 @@ pub mod lambda_env;
 pub mod moved;
 pub mod reference;
 pub mod scheduler;
+pub mod secrets;
+pub mod sqs;
 pub mod variable;

@@ -8,12 +8,36 @@ use std::collections::{BTreeMap, BTreeSet};
 
 const TARGET: &str = r#"
 resource "aws_sqs_queue" "dlq" {
+  sqs_managed_sse_enabled = true
   name = "dlq"
 }
 
 resource "aws_cloudwatch_event_rule" "r" {
   name          = "r"
   event_pattern = jsonencode({ source = ["x"] })
+}
+
+data "aws_iam_policy_document" "dlq" {
+  statement {
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.dlq.arn]
+
+    principals {
+      type        = "Service"
+      identifiers = ["events.amazonaws.com"]
+    }
+
+    condition {
+      test     = "ArnEquals"
+      variable = "aws:SourceArn"
+      values   = [aws_cloudwatch_event_rule.r.arn]
+    }
+  }
+}
+
+resource "aws_sqs_queue_policy" "dlq" {
+  queue_url = aws_sqs_queue.dlq.id
+  policy    = data.aws_iam_policy_document.dlq.json
 }
 
 resource "aws_cloudwatch_event_target" "t" {

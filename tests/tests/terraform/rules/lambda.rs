@@ -100,6 +100,7 @@ locals {{
 }}
 
 resource "aws_sqs_queue" "dlq" {{
+  sqs_managed_sse_enabled = true
   for_each = local.names
   name     = "${{each.value}}-dlq"
 }}

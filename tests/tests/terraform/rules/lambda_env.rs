@@ -77,6 +77,7 @@ variable "environment" {
 }
 
 resource "aws_sqs_queue" "dlq" {
+  sqs_managed_sse_enabled = true
   name = "${var.function_name}-dlq"
 }
 

@@ -17,6 +17,8 @@ mod moved;
 mod parse;
 mod reference;
 mod scheduler;
+mod secrets;
+mod sqs;
 mod variable;
 
 pub fn config() -> Config {
@@ -87,6 +89,7 @@ locals {
 }
 
 resource "aws_sqs_queue" "dlq" {
+  sqs_managed_sse_enabled = true
   name = "${var.name}-dlq"
 }
 

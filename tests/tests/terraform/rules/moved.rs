@@ -4,6 +4,7 @@ use super::*;
 
 const CHILD: &str = r#"
 resource "aws_sqs_queue" "dlq" {
+  sqs_managed_sse_enabled = true
   name = "q"
 }
 "#;
@@ -19,6 +20,7 @@ module "f" {
 }
 
 resource "aws_sqs_queue" "kept" {
+  sqs_managed_sse_enabled = true
   name = "kept"
 }
 

@@ -23,6 +23,6 @@ fn parse_errors_are_reported() {
 
     assert_clean(&[(
         "m/main.tf",
-        "resource \"aws_sqs_queue\" \"q\" {\n  name = \"q\"\n}\n",
+        "resource \"aws_sqs_queue\" \"q\" {\n  name = \"q\"\n  sqs_managed_sse_enabled = true\n}\n",
     )]);
 }

@@ -15,6 +15,7 @@ locals {
 }
 
 resource "aws_sqs_queue" "q" {
+  sqs_managed_sse_enabled = true
   name   = "${local.a}-${local.b}"
   policy = aws_iam_policy.absent.arn
   tags   = { k = data.aws_region.absent.name, j = ghost }
@@ -57,6 +58,7 @@ resource "aws_iam_policy" "p" {
 }
 
 resource "aws_sqs_queue" "q" {
+  sqs_managed_sse_enabled = true
   count  = 2
   name   = "${local.a}-${local.b}-${count.index}"
   policy = aws_iam_policy.p.arn
@@ -113,6 +115,7 @@ data "aws_iam_policy_document" "d" {
 }
 
 resource "aws_sqs_queue" "q" {
+  sqs_managed_sse_enabled = true
   for_each = local.upper
   name     = "${each.key}-${each.value}-${local.joined}-${path.module}-${terraform.workspace}"
   policy   = data.aws_iam_policy_document.d.json
@@ -138,6 +141,7 @@ variable "optional_one" {
 }
 
 resource "aws_sqs_queue" "q" {
+  sqs_managed_sse_enabled = true
   name   = var.required_one
   policy = var.optional_one
 }

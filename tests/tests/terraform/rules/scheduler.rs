@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 const SCHEDULE: &str = r#"
 resource "aws_sqs_queue" "dlq" {
+  sqs_managed_sse_enabled = true
   name = "dlq"
 }
 

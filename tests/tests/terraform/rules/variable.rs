@@ -29,6 +29,7 @@ variable "unused" {
 }
 
 resource "aws_sqs_queue" "q" {
+  sqs_managed_sse_enabled = true
   name   = var.untyped
   policy = var.undescribed
 }
@@ -51,6 +52,7 @@ variable "described" {
 }
 
 resource "aws_sqs_queue" "q" {
+  sqs_managed_sse_enabled = true
   name   = var.typed
   policy = jsonencode(var.described)
 }
