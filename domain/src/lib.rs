@@ -5,6 +5,7 @@ pub mod classify;
 pub mod cursor;
 pub mod envelope;
 pub mod fingerprint;
+pub mod inbound;
 pub mod logprefix;
 pub mod logtext;
 pub mod model;

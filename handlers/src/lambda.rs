@@ -3,7 +3,7 @@
 //! logs, and the handler functions themselves, so that tests can call them
 //! with the payloads Lambda would deliver.
 
-use crate::master::{settle, HandleError, Master, Outcome};
+use crate::master::{Master, NoPusher, Outcome};
 use adapters::aws::dynamodb::DynamoStore;
 use adapters::aws::eventbridge::{EventBridgeConfigPusher, EventBridgePublisher};
 use adapters::aws::logs::InsightsLogSource;
@@ -11,11 +11,10 @@ use adapters::aws::ses::SesMailer;
 use adapters::aws::ssm::SsmAgentState;
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::envelope::{Envelope, DT_AGENT_CONFIG_UPDATE};
+use domain::inbound::Target;
 use domain::model::{AccountId, AgentConfig, AgentId, Region};
-use domain::ports::{AgentStore, ConfigPusher, EventStore, Mailer, Recorded};
+use domain::ports::{AgentStore, ConfigPusher, EventStore, Mailer};
 use domain::usecases::agent::{AgentSettings, QueryErrorLogs, RunSummary};
-use domain::usecases::deployment::is_deployment_event;
-use domain::usecases::ingest::{ingest, is_monitoring_event};
 use domain::usecases::report::send_daily_report;
 use domain::window::WindowPolicy;
 use serde_json::Value;
@@ -315,29 +314,21 @@ fn envelope_of(payload: Value) -> Result<Envelope, String> {
     serde_json::from_value(payload).map_err(|e| format!("not an EventBridge envelope: {e}"))
 }
 
-/// HandleMonitoringEvents: one envelope from the master bus. Only a malformed
-/// or unsupported envelope is skipped; a store failure fails the invocation.
-pub async fn handle_monitoring_event(
-    events: &dyn EventStore,
+/// HandleMonitoringEvents: one envelope from the master bus. Only an
+/// envelope at fault is skipped; a store failure fails the invocation.
+pub async fn handle_monitoring_event<S: EventStore + AgentStore>(
+    store: &S,
     payload: Value,
     now: DateTime<Utc>,
 ) -> Result<Outcome, Error> {
-    let env = match envelope_of(payload) {
-        Ok(e) => e,
-        Err(reason) => return Ok(Outcome::skipped(reason)),
+    let master = Master {
+        events: store,
+        agents: store,
+        pusher: &NoPusher,
     };
-    if !is_monitoring_event(&env) {
-        return Ok(Outcome::skipped(format!(
-            "{} / {} is not a monitoring event",
-            env.source, env.detail_type
-        )));
-    }
-    let handled = match ingest(events, &env, now).await {
-        Ok(Recorded::Applied(_)) => Ok(Outcome::Stored),
-        Ok(Recorded::Duplicate) => Ok(Outcome::Duplicate),
-        Err(e) => Err(HandleError::from(e)),
-    };
-    Ok(settle(handled)?)
+    Ok(master
+        .handle_json(payload, Some(Target::HandleMonitoringEvents), now)
+        .await?)
 }
 
 /// UpdateDeployment: one agent lifecycle envelope.
@@ -348,22 +339,14 @@ pub async fn handle_deployment_event(
     payload: Value,
     now: DateTime<Utc>,
 ) -> Result<Outcome, Error> {
-    let env = match envelope_of(payload) {
-        Ok(e) => e,
-        Err(reason) => return Ok(Outcome::skipped(reason)),
-    };
-    if !is_deployment_event(&env) {
-        return Ok(Outcome::skipped(format!(
-            "{} / {} is not an agent event",
-            env.source, env.detail_type
-        )));
-    }
     let master = Master {
         events,
         agents,
         pusher,
     };
-    Ok(settle(master.handle(&env, now).await)?)
+    Ok(master
+        .handle_json(payload, Some(Target::UpdateDeployment), now)
+        .await?)
 }
 
 /// DailyReport: the previous UTC day, or `{"date": "YYYY-MM-DD"}`.

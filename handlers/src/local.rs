@@ -1,7 +1,7 @@
 //! Local mode: the master and one agent in one process, wired to SQLite, log
 //! files, the in-process bus and the outbox, with the REST API on loopback.
 
-use crate::master::Master;
+use crate::master::{Master, Outcome};
 use adapters::bus::{BusConfigPusher, LocalBus, Rule, Subscriber};
 use adapters::files::FileLogSource;
 use adapters::outbox::OutboxMailer;
@@ -10,11 +10,11 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration as ChronoDuration, NaiveDate, Utc};
 use domain::cursor::CursorCodec;
 use domain::envelope::*;
+use domain::inbound::{routes_to, Inbound, Target};
 use domain::model::{AccountId, Agent, AgentConfig, AgentId, Region};
 use domain::ports::{Clock, ConfigPusher, PortError, SystemClock};
 use domain::usecases::agent::{AgentSettings, QueryErrorLogs, RunSummary};
 use domain::usecases::api::Api;
-use domain::usecases::ingest::occurrence_of;
 use domain::usecases::report::send_daily_report;
 use domain::window::WindowPolicy;
 use std::io::Read;
@@ -108,11 +108,12 @@ impl Subscriber for MasterSubscriber {
             agents: p.store.as_ref(),
             pusher: p.pusher.as_ref(),
         };
-        master
-            .handle(env, p.clock.now())
-            .await
-            .map(|_| ())
-            .map_err(|e| e.into_port_error())
+        // A skip is logged by the dispatcher; any failure of ours fails the
+        // publisher's call, so the agent keeps its window and retries.
+        match master.handle(env, p.clock.now()).await {
+            Ok(_) => Ok(()),
+            Err(e) => Err(PortError::Transient(e.to_string())),
+        }
     }
 }
 
@@ -129,29 +130,11 @@ impl Subscriber for AgentInbox {
     }
 }
 
-/// The master's rules, as in the master Terraform module.
-pub fn master_rules() -> (Rule, Rule) {
-    (
-        Rule::new(
-            "handle-monitoring-events",
-            &[
-                SOURCE_LOGS,
-                SOURCE_GUARDDUTY,
-                SOURCE_HEALTH,
-                SOURCE_CLOUDWATCH,
-            ],
-            &[DT_LOG_ERRORS, DT_GUARDDUTY, DT_HEALTH, DT_ALARM],
-        ),
-        Rule::new(
-            "update-deployment",
-            &[SOURCE_AGENT],
-            &[
-                DT_AGENT_REGISTERED,
-                DT_AGENT_HEARTBEAT,
-                DT_AGENT_CONFIG_APPLIED,
-            ],
-        ),
-    )
+/// The bus rule of a function, from the routing table (as the Terraform
+/// rules are).
+pub fn rule_for(target: Target) -> Rule {
+    let (sources, detail_types): (Vec<&str>, Vec<&str>) = routes_to(target).unzip();
+    Rule::new(target.name(), &sources, &detail_types)
 }
 
 /// Resolves when SIGINT or SIGTERM arrives.
@@ -288,18 +271,11 @@ pub async fn run_local(opts: LocalOptions) -> Result<(), BoxError> {
         pusher: pusher.clone(),
         clock: clock.clone(),
     });
-    let (monitoring_rule, deployment_rule) = master_rules();
-    bus.subscribe(monitoring_rule, Arc::new(MasterSubscriber(ports.clone())));
-    bus.subscribe(deployment_rule, Arc::new(MasterSubscriber(ports)));
+    let master: Arc<dyn Subscriber> = Arc::new(MasterSubscriber(ports));
+    bus.subscribe(rule_for(Target::HandleMonitoringEvents), master.clone());
+    bus.subscribe(rule_for(Target::UpdateDeployment), master);
     let (inbox_tx, mut inbox_rx) = mpsc::unbounded_channel();
-    bus.subscribe(
-        Rule::new(
-            "agent-config-update",
-            &[SOURCE_MASTER],
-            &[DT_AGENT_CONFIG_UPDATE],
-        ),
-        Arc::new(AgentInbox(inbox_tx)),
-    );
+    bus.subscribe(rule_for(Target::Agent), Arc::new(AgentInbox(inbox_tx)));
 
     let id = AgentId::new(opts.account.clone(), opts.region.clone());
     let initial_config = AgentConfig {
@@ -452,16 +428,18 @@ async fn ingest_file(store: &SqliteStore, file: &Path) -> Result<FileCounts, Str
     let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read: {e}"))?;
     let envelopes =
         Envelope::parse_many(&text).map_err(|e| format!("not EventBridge envelopes: {e}"))?;
+    // Parsed once, all of them, before anything is stored: a bad envelope
+    // fails its file as a whole.
     let mut occurrences = Vec::new();
     let mut agent_messages = Vec::new();
     for (i, env) in envelopes.iter().enumerate() {
-        if domain::usecases::deployment::is_deployment_event(env) {
-            agent_messages.push(env);
-        } else {
-            occurrences.push(occurrence_of(env).map_err(|e| format!("envelope {}: {e}", i + 1))?);
+        match Inbound::parse(env).map_err(|e| format!("envelope {}: {e}", i + 1))? {
+            Inbound::Occurrence(o) => occurrences.push(*o),
+            message @ Inbound::Agent(_) => agent_messages.push(message),
         }
     }
     let now = Utc::now();
+    // One transaction for the file's occurrences.
     let results = store
         .record_batch(&occurrences, now)
         .await
@@ -475,8 +453,14 @@ async fn ingest_file(store: &SqliteStore, file: &Path) -> Result<FileCounts, Str
         agents: store,
         pusher: &DeferredPusher,
     };
-    for env in &agent_messages {
-        master.handle(env, now).await.map_err(|e| e.to_string())?;
+    for message in &agent_messages {
+        if let Outcome::Skipped { reason } = master
+            .dispatch(message, now)
+            .await
+            .map_err(|e| e.to_string())?
+        {
+            return Err(reason);
+        }
     }
     Ok(FileCounts {
         stored,

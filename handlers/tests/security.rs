@@ -16,15 +16,15 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use domain::cursor::CursorCodec;
 use domain::envelope::Envelope;
+use domain::inbound::{Target, MAX_SAMPLE, MAX_TITLE};
 use domain::model::{AgentConfig, AgentId};
 use domain::ports::{AgentStateStore, PortError};
 use domain::usecases::agent::{AgentError, AgentSettings, QueryErrorLogs, SAMPLE_LIMIT};
 use domain::usecases::api::Api;
-use domain::usecases::ingest::{MAX_SAMPLE, MAX_TITLE};
 use domain::usecases::report::send_daily_report;
 use domain::window::WindowPolicy;
 use handlers::api::{handle, MAX_BODY};
-use handlers::local::{http_app, ingest_files, master_rules, DataDir};
+use handlers::local::{http_app, ingest_files, rule_for, DataDir};
 use handlers::master::Master;
 use lambda_http::Body;
 use serde_json::{json, Value};
@@ -914,7 +914,7 @@ impl Subscriber for MasterTarget {
         .handle(env, now())
         .await
         .map(|_| ())
-        .map_err(|e| e.into_port_error())
+        .map_err(|e| PortError::Transient(e.to_string()))
     }
 }
 
@@ -936,7 +936,10 @@ async fn a_huge_hostile_log_line_is_stored_with_a_bounded_title_and_sample() {
 
     let f = Arc::new(fixture());
     let bus = LocalBus::new();
-    let (monitoring, deployment) = master_rules();
+    let (monitoring, deployment) = (
+        rule_for(Target::HandleMonitoringEvents),
+        rule_for(Target::UpdateDeployment),
+    );
     bus.subscribe(monitoring, Arc::new(MasterTarget(f.clone())));
     bus.subscribe(deployment, Arc::new(MasterTarget(f.clone())));
     bus.subscribe(
@@ -1337,7 +1340,10 @@ fn the_master_bus_admits_only_listed_accounts_or_the_organisation_and_only_this_
         .map(|s| s.trim().trim_matches('"'))
         .collect();
     admitted.sort_unstable();
-    let (monitoring, deployment) = master_rules();
+    let (monitoring, deployment) = (
+        rule_for(Target::HandleMonitoringEvents),
+        rule_for(Target::UpdateDeployment),
+    );
     let mut handled: Vec<String> = monitoring
         .sources
         .into_iter()

@@ -1,68 +1,125 @@
 //! UpdateDeployment: agent lifecycle on the master, and config pushes.
 
 use crate::envelope::*;
+use crate::inbound::{AgentMessage, AgentMessageKind, Inbound, InboundError};
 use crate::model::*;
 use crate::ports::{modify_agent, AgentStore, ConfigPusher, PortError};
 use chrono::{DateTime, Utc};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DeploymentError {
-    #[error("malformed {detail_type:?} envelope: {reason}")]
-    Malformed { detail_type: String, reason: String },
+    /// The envelope is malformed, or acknowledges a config of an agent that
+    /// never registered: retrying cannot help.
+    #[error(transparent)]
+    Inbound(#[from] InboundError),
+    #[error("config applied by unknown agent {0}")]
+    UnknownAgent(AgentId),
     #[error(transparent)]
     Store(#[from] PortError),
 }
 
 impl DeploymentError {
-    pub fn is_retryable(&self) -> bool {
-        matches!(self, DeploymentError::Store(e) if e.is_retryable())
-    }
-
-    /// Whether the envelope itself is at fault (skip it), rather than our
+    /// Whether the message itself is at fault (skip it), rather than our
     /// side (fail, so that it is retried and then dead-lettered).
     pub fn is_input_fault(&self) -> bool {
-        matches!(self, DeploymentError::Malformed { .. })
+        !matches!(self, DeploymentError::Store(_))
     }
 }
 
-/// Whether the envelope belongs to UpdateDeployment.
-pub fn is_deployment_event(env: &Envelope) -> bool {
-    env.source == SOURCE_AGENT
-        && matches!(
-            env.detail_type.as_str(),
-            DT_AGENT_REGISTERED | DT_AGENT_HEARTBEAT | DT_AGENT_CONFIG_APPLIED
-        )
-}
-
-fn malformed(env: &Envelope, reason: impl Into<String>) -> DeploymentError {
-    DeploymentError::Malformed {
-        detail_type: env.detail_type.clone(),
-        reason: reason.into(),
-    }
-}
-
-/// Records an agent message. The agent id comes from the envelope's account
-/// and region. When the agent runs an older config than the desired one, the
-/// desired config is pushed again (a lost push heals at the next heartbeat).
+/// Parses and records an agent message; see [`record_agent_message`].
 pub async fn handle_agent_event(
     agents: &dyn AgentStore,
     pusher: &dyn ConfigPusher,
     env: &Envelope,
     now: DateTime<Utc>,
 ) -> Result<Agent, DeploymentError> {
-    let account: AccountId = env
-        .account
-        .parse()
-        .map_err(|e: InvalidValue| malformed(env, e.to_string()))?;
-    let region: Region = env
-        .region
-        .parse()
-        .map_err(|e: InvalidValue| malformed(env, e.to_string()))?;
-    let id = AgentId::new(account.clone(), region.clone());
-    let new_agent = |config: AgentConfig, version: u64| Agent {
+    match Inbound::parse(env)? {
+        Inbound::Agent(m) => record_agent_message(agents, pusher, &m, now).await,
+        Inbound::Occurrence(_) => Err(InboundError::unsupported(env).into()),
+    }
+}
+
+/// Records an agent message. When the agent runs an older config than the
+/// desired one, the desired config is pushed again (a lost push heals at the
+/// next heartbeat); a failed push fails the message.
+pub async fn record_agent_message(
+    agents: &dyn AgentStore,
+    pusher: &dyn ConfigPusher,
+    message: &AgentMessage,
+    now: DateTime<Utc>,
+) -> Result<Agent, DeploymentError> {
+    let id = &message.agent;
+    let agent = match &message.kind {
+        AgentMessageKind::Registered(d) => record_report(agents, id, d, true, now).await?,
+        AgentMessageKind::Heartbeat(d) => record_report(agents, id, d, false, now).await?,
+        AgentMessageKind::ConfigApplied(d) => {
+            modify_agent::<DeploymentError>(agents, id, |existing| {
+                let mut a = existing.ok_or_else(|| DeploymentError::UnknownAgent(id.clone()))?;
+                a.applied_config_version = a
+                    .applied_config_version
+                    .max(d.config_version.min(a.config_version));
+                a.last_seen_at = Some(now);
+                Ok(Some(a))
+            })
+            .await?
+        }
+    }
+    .expect("the change always stores an agent");
+    if agent.applied_config_version < agent.config_version {
+        // Its redelivery records the message again (harmless) and pushes again.
+        pusher.push(&agent).await?;
+    }
+    Ok(agent)
+}
+
+/// A registration or heartbeat: creates the agent on first contact.
+async fn record_report(
+    agents: &dyn AgentStore,
+    id: &AgentId,
+    d: &AgentReportDetail,
+    registering: bool,
+    now: DateTime<Utc>,
+) -> Result<Option<Agent>, DeploymentError> {
+    modify_agent::<DeploymentError>(agents, id, |existing| {
+        let mut a = match existing {
+            Some(a) => a,
+            // The agent's own config is adopted as version 1 of the desired one.
+            None => new_agent(
+                id,
+                d.config.clone().unwrap_or_default(),
+                d.config_version,
+                now,
+            ),
+        };
+        if registering {
+            a.registered_at = if a.last_seen_at.is_none() {
+                a.registered_at.min(now)
+            } else {
+                now
+            };
+            if a.status == AgentStatus::Removed {
+                a.status = AgentStatus::Active;
+            }
+        }
+        if let Some(n) = d.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+            a.name = crate::logtext::truncate(n, 128);
+        }
+        a.version = crate::logtext::truncate(&d.version, 64);
+        a.last_seen_at = Some(now);
+        a.applied_config_version = d.config_version.min(a.config_version);
+        if d.last_run.is_some() {
+            a.last_run.clone_from(&d.last_run);
+        }
+        Ok::<_, DeploymentError>(Some(a))
+    })
+    .await
+}
+
+fn new_agent(id: &AgentId, config: AgentConfig, version: u64, now: DateTime<Utc>) -> Agent {
+    Agent {
         id: id.clone(),
-        account: account.clone(),
-        region: region.clone(),
+        account: id.account.clone(),
+        region: id.region.clone(),
         name: id.to_string(),
         status: AgentStatus::Active,
         version: String::new(),
@@ -73,67 +130,7 @@ pub async fn handle_agent_event(
         applied_config_version: version.max(1),
         last_run: None,
         revision: 0,
-    };
-    let agent = match env.detail_type.as_str() {
-        DT_AGENT_REGISTERED | DT_AGENT_HEARTBEAT => {
-            let d: AgentReportDetail = serde_json::from_value(env.detail.clone())
-                .map_err(|e| malformed(env, e.to_string()))?;
-            if let Some(c) = &d.config {
-                c.validate().map_err(|e| malformed(env, e.to_string()))?;
-            }
-            let registering = env.detail_type == DT_AGENT_REGISTERED;
-            modify_agent::<DeploymentError>(agents, &id, |existing| {
-                let mut a = match existing {
-                    Some(a) => a,
-                    // The agent's own config is adopted as version 1 of the desired one.
-                    None => new_agent(d.config.clone().unwrap_or_default(), d.config_version),
-                };
-                if registering {
-                    a.registered_at = if a.last_seen_at.is_none() {
-                        a.registered_at.min(now)
-                    } else {
-                        now
-                    };
-                    if a.status == AgentStatus::Removed {
-                        a.status = AgentStatus::Active;
-                    }
-                }
-                if let Some(n) = d.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
-                    a.name = crate::logtext::truncate(n, 128);
-                }
-                a.version = crate::logtext::truncate(&d.version, 64);
-                a.last_seen_at = Some(now);
-                a.applied_config_version = d.config_version.min(a.config_version);
-                if d.last_run.is_some() {
-                    a.last_run.clone_from(&d.last_run);
-                }
-                Ok::<_, DeploymentError>(Some(a))
-            })
-            .await?
-        }
-        DT_AGENT_CONFIG_APPLIED => {
-            let d: ConfigAppliedDetail = serde_json::from_value(env.detail.clone())
-                .map_err(|e| malformed(env, e.to_string()))?;
-            modify_agent::<DeploymentError>(agents, &id, |existing| {
-                let mut a =
-                    existing.ok_or_else(|| malformed(env, format!("unknown agent {id}")))?;
-                a.applied_config_version = a
-                    .applied_config_version
-                    .max(d.config_version.min(a.config_version));
-                a.last_seen_at = Some(now);
-                Ok(Some(a))
-            })
-            .await?
-        }
-        other => return Err(malformed(env, format!("not an agent message: {other}"))),
     }
-    .expect("the change always stores an agent");
-    if agent.applied_config_version < agent.config_version {
-        // A failed push fails the message: its redelivery records the
-        // heartbeat again (harmless) and pushes again.
-        pusher.push(&agent).await?;
-    }
-    Ok(agent)
 }
 
 /// The `Agent Config Update` envelope that carries an agent's desired config.
@@ -301,6 +298,7 @@ mod tests {
         )
         .await
         .unwrap_err();
-        assert!(!err.is_retryable());
+        assert!(matches!(err, DeploymentError::UnknownAgent(_)));
+        assert!(err.is_input_fault());
     }
 }

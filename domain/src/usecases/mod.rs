@@ -4,4 +4,5 @@ pub mod agent;
 pub mod api;
 pub mod deployment;
 pub mod ingest;
+pub mod master;
 pub mod report;
