@@ -23,7 +23,7 @@ use domain::usecases::api::Api;
 use domain::usecases::ingest::{MAX_SAMPLE, MAX_TITLE};
 use domain::usecases::report::send_daily_report;
 use domain::window::WindowPolicy;
-use handlers::api::{handle, MAX_BODY};
+use handlers::api::{router, MAX_BODY};
 use handlers::local::{http_app, ingest_files, master_rules, DataDir};
 use handlers::master::Master;
 use lambda_http::Body;
@@ -226,13 +226,18 @@ async fn call_api(
     query: &[(&str, &str)],
     body: Option<Body>,
 ) -> (u16, Value) {
-    let resp = handle(api, rest_v1(method, route, path, query, body)).await;
+    let resp = tower::ServiceExt::oneshot(
+        router(Arc::new(api.clone())),
+        rest_v1(method, route, path, query, body),
+    )
+    .await
+    .unwrap();
     assert_eq!(resp.headers()["content-type"], "application/json");
     let status = resp.status().as_u16();
-    let body = match resp.body() {
-        Body::Text(t) => serde_json::from_str(t).expect("a JSON body"),
-        other => panic!("unexpected body {other:?}"),
-    };
+    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    let body = serde_json::from_slice(&bytes).expect("a JSON body");
     (status, body)
 }
 
