@@ -716,3 +716,18 @@ pub fn router(api: Arc<Api>) -> Router {
         .with_state(api);
     Router::new().fallback_service(routes.map_request(edge_path))
 }
+
+/// One request through `app`, answered with its status and whole body: for
+/// callers without axum or tower of their own (end-to-end tests, tools).
+pub async fn answer<B>(app: Router, req: axum::http::Request<B>) -> (StatusCode, Bytes)
+where
+    B: axum::body::HttpBody<Data = Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
+{
+    let resp = app.oneshot(req).await.unwrap_or_else(|e| match e {});
+    let status = resp.status();
+    let body = axum::body::to_bytes(resp.into_body(), usize::MAX)
+        .await
+        .unwrap_or_default();
+    (status, body)
+}
