@@ -684,3 +684,37 @@ async fn put_agent_refuses_nulls() {
         (Some("payments-prod"), Some(true))
     );
 }
+
+/// What the hand-written router did and the axum one must keep: HEAD is not
+/// GET, a trailing slash names the same route, the stage prefix that
+/// `lambda_http` puts in the URI is not part of the route, a body over the
+/// bound is 413 before the id is looked at, and an undecodable id is 404.
+#[tokio::test]
+async fn edge_cases_of_the_hand_written_router_are_kept() {
+    let f = fixture();
+    // A HEAD answer has no body (axum drops it, as HTTP servers always did).
+    let head = rest_v1("HEAD", "/events", "/events", &[], &[], None);
+    let (s, _) = handlers::api::answer(router(Arc::new(f.api.clone())), head).await;
+    assert_eq!(s, 405);
+    assert_eq!(get(&f, "/events", "/events/", &[]).await.0, 200);
+    let (s, _) = get(&f, "/events/{eventId}", "/events/%ff", &[]).await;
+    assert_eq!(s, 404);
+    let big = "x".repeat(handlers::api::MAX_BODY + 1);
+    let (s, _) = call(
+        &f,
+        "PUT",
+        "/events/{eventId}",
+        "/events/nope",
+        &[],
+        &[],
+        Some(&big),
+    )
+    .await;
+    assert_eq!(s, 413);
+    // A local request: no stage, no API Gateway extensions.
+    let req = axum::http::Request::get("/agents?limit=1")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let (s, body) = handlers::api::answer(router(Arc::new(f.api.clone())), req).await;
+    assert_eq!(s, 200, "{body:?}");
+}
