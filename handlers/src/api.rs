@@ -653,7 +653,7 @@ fn methods(routes: MethodRouter<Arc<Api>>, allow: &'static str) -> MethodRouter<
     };
     routes
         .route_layer(from_fn(limit_body))
-        .head(not_allowed.clone())
+        .head(not_allowed)
         .fallback(not_allowed)
 }
 
