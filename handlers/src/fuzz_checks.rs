@@ -8,9 +8,11 @@
 //! reports as a crash. Every check builds its state afresh, so an input
 //! replays the same way on its own.
 
-use crate::api::handle;
+use crate::api::router;
 use crate::master::{Master, Outcome};
 use adapters::memory::{FixedClock, MemoryAgentStore, MemoryEventStore, MemoryPusher};
+use axum::body::Body;
+use axum::http::{header, Method};
 use chrono::{DateTime, Utc};
 use domain::classify::Classifier;
 use domain::cursor::CursorCodec;
@@ -20,8 +22,6 @@ use domain::logtext::{level_token, structured, title};
 use domain::model::{EventFilter, EventPageKey};
 use domain::ports::{AgentStore, EventStore};
 use domain::usecases::api::Api;
-use lambda_http::http::{header, Method};
-use lambda_http::Body;
 use std::future::Future;
 use std::sync::{Arc, OnceLock};
 
@@ -130,13 +130,13 @@ pub fn api_request(data: &[u8]) {
         let agents = Arc::new(MemoryAgentStore::new());
         let pusher = Arc::new(MemoryPusher::new());
         let (event_id, agent_id) = seed(&events, &agents, &pusher).await;
-        let api = Api {
+        let app = router(Arc::new(Api {
             events,
             agents,
             pusher,
             clock: Arc::new(FixedClock::new(now())),
             cursors: CursorCodec::new(b"fuzz-key".to_vec()),
-        };
+        }));
         let path = String::from_utf8_lossy(path)
             .replace("{event}", &event_id)
             .replace("{agent}", &agent_id);
@@ -147,37 +147,32 @@ pub fn api_request(data: &[u8]) {
             format!("http://localhost/{}?{query}", path.trim_start_matches('/'))
         };
         // Bytes no HTTP server would pass on never reach the router.
-        let Ok(uri) = uri.parse::<lambda_http::http::Uri>() else {
+        let Ok(uri) = uri.parse::<axum::http::Uri>() else {
             return;
         };
-        let mut builder = lambda_http::http::Request::builder()
-            .method(method)
-            .uri(uri);
+        let mut builder = axum::http::Request::builder().method(method).uri(uri);
         if let Some(v) = if_match {
-            let Ok(v) = lambda_http::http::HeaderValue::from_bytes(v) else {
+            let Ok(v) = axum::http::HeaderValue::from_bytes(v) else {
                 return;
             };
             builder = builder.header(header::IF_MATCH, v);
         }
-        let body = if body.is_empty() {
-            Body::Empty
-        } else {
-            match String::from_utf8(body.to_vec()) {
-                Ok(s) => Body::Text(s),
-                Err(e) => Body::Binary(e.into_bytes()),
-            }
-        };
-        let req = builder.body(body).expect("valid parts");
-        let resp = handle(&api, req).await;
+        let req = builder
+            .body(Body::from(body.to_vec()))
+            .expect("valid parts");
+        let resp = tower::ServiceExt::oneshot(app, req)
+            .await
+            .unwrap_or_else(|e| match e {});
         let status = resp.status().as_u16();
         assert!(
             [200, 400, 404, 405, 412, 413].contains(&status),
             "undocumented status {status} for {path:?} {query:?}"
         );
-        let text = match resp.body() {
-            Body::Text(t) => t.clone(),
-            other => panic!("the answer is not text: {other:?}"),
-        };
+        let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
+            .await
+            .expect("a readable answer");
+        let text = String::from_utf8(bytes.to_vec())
+            .unwrap_or_else(|e| panic!("the answer is not text: {e}"));
         let json: serde_json::Value = serde_json::from_str(&text)
             .unwrap_or_else(|e| panic!("the answer is not JSON ({e}): {text}"));
         if status >= 400 {

@@ -153,40 +153,9 @@ async fn shutdown_signal() {
     let _ = ctrl_c.await;
 }
 
-/// The API as an axum service that converts to and from `lambda_http` types,
-/// so that exactly the Lambda's router answers.
+/// The API's router, as the `api` Lambda serves it.
 pub fn http_app(api: Arc<Api>) -> axum::Router {
-    use axum::body::Body as AxumBody;
-    use http_body_util::BodyExt;
-    axum::Router::new().fallback(move |req: axum::http::Request<AxumBody>| {
-        let api = api.clone();
-        async move {
-            let (parts, body) = req.into_parts();
-            let limited = http_body_util::Limited::new(body, crate::api::MAX_BODY + 1);
-            let resp = match limited.collect().await {
-                Ok(b) => {
-                    let bytes = b.to_bytes();
-                    let body = if bytes.is_empty() {
-                        lambda_http::Body::Empty
-                    } else {
-                        match String::from_utf8(bytes.to_vec()) {
-                            Ok(s) => lambda_http::Body::Text(s),
-                            Err(e) => lambda_http::Body::Binary(e.into_bytes()),
-                        }
-                    };
-                    crate::api::handle(&api, lambda_http::Request::from_parts(parts, body)).await
-                }
-                Err(_) => crate::api::body_too_large(),
-            };
-            let (parts, body) = resp.into_parts();
-            let body = match body {
-                lambda_http::Body::Text(t) => AxumBody::from(t),
-                lambda_http::Body::Binary(b) => AxumBody::from(b),
-                _ => AxumBody::empty(),
-            };
-            axum::http::Response::from_parts(parts, body)
-        }
-    })
+    crate::api::router(api)
 }
 
 /// The local agent: the use case plus its adapters.

@@ -63,14 +63,14 @@ fn documented_list_parameters_are_exactly_the_accepted_ones() {
     for name in names.iter().filter(|n| *n != "cursor") {
         let pairs = vec![(name.clone(), sample(name).to_owned())];
         assert!(
-            domain::usecases::api::parse_event_filter(&pairs).is_ok(),
+            handlers::api::event_query(pairs).is_ok(),
             "documented parameter {name} is refused"
         );
     }
     assert!(names.contains(&"cursor".to_owned()));
     // Anything not documented is refused.
     let undocumented = vec![("colour".to_owned(), "blue".to_owned())];
-    assert!(domain::usecases::api::parse_event_filter(&undocumented).is_err());
+    assert!(handlers::api::event_query(undocumented).is_err());
     assert_eq!(names.len(), 9);
 }
 

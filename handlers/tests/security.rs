@@ -23,7 +23,7 @@ use domain::usecases::agent::{AgentError, AgentSettings, QueryErrorLogs, SAMPLE_
 use domain::usecases::api::Api;
 use domain::usecases::report::send_daily_report;
 use domain::window::WindowPolicy;
-use handlers::api::{handle, MAX_BODY};
+use handlers::api::{router, MAX_BODY};
 use handlers::local::{http_app, ingest_files, rule_for, DataDir};
 use handlers::master::Master;
 use lambda_http::Body;
@@ -226,13 +226,18 @@ async fn call_api(
     query: &[(&str, &str)],
     body: Option<Body>,
 ) -> (u16, Value) {
-    let resp = handle(api, rest_v1(method, route, path, query, body)).await;
+    let resp = tower::ServiceExt::oneshot(
+        router(Arc::new(api.clone())),
+        rest_v1(method, route, path, query, body),
+    )
+    .await
+    .unwrap();
     assert_eq!(resp.headers()["content-type"], "application/json");
     let status = resp.status().as_u16();
-    let body = match resp.body() {
-        Body::Text(t) => serde_json::from_str(t).expect("a JSON body"),
-        other => panic!("unexpected body {other:?}"),
-    };
+    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    let body = serde_json::from_slice(&bytes).expect("a JSON body");
     (status, body)
 }
 
@@ -1427,8 +1432,7 @@ fn the_cursor_key_is_a_securestring_and_no_function_environment_holds_a_secret()
         hcl_attr(parameter, "value"),
         Some("random_password.cursor_key.result")
     );
-    let api = hcl_block(&main, "resource \"aws_lambda_function\" \"api\" {");
-    let env = hcl_block(api, "environment {");
+    let env = hcl_block(&main, "api_environment = {");
     assert_eq!(
         hcl_attr(env, "CURSOR_KEY_PARAMETER"),
         Some("aws_ssm_parameter.cursor_key.name"),
@@ -1452,7 +1456,13 @@ fn the_cursor_key_is_a_securestring_and_no_function_environment_holds_a_secret()
     let mut references_to_the_key = 0;
     for (file, text) in tf_files() {
         references_to_the_key += text.matches("random_password.cursor_key").count();
-        for env in hcl_blocks(&text, "environment {") {
+        // The function module's one `environment` block, and the maps the
+        // modules pass it (`environment = {`, `api_environment = {`, ...).
+        let blocks = hcl_blocks(&text, "environment {");
+        for env in blocks
+            .into_iter()
+            .chain(hcl_blocks(&text, "environment = {"))
+        {
             environments += 1;
             for source in secret_sources {
                 assert!(!env.contains(source), "{file}: {source} in {env}");
@@ -1464,7 +1474,9 @@ fn the_cursor_key_is_a_securestring_and_no_function_environment_holds_a_secret()
         }
         assert!(!text.contains("aws_secretsmanager"), "{file}");
     }
-    assert_eq!(environments, 5, "the five kinds of functions are all seen");
+    // The function module's block; the master's three maps and the API's
+    // shared one; the agent's map.
+    assert_eq!(environments, 6, "the five kinds of functions are all seen");
     assert_eq!(
         references_to_the_key, 1,
         "the key's value goes into the SSM parameter and nowhere else (no output, no environment)"

@@ -183,13 +183,9 @@ fn url_pairs(q: &str) -> Vec<(String, String)> {
 }
 
 async fn api_get(api: &Api, path: &str, query: &str) -> (u16, Value) {
-    let resp = handlers::api::handle(api, rest_get(path, query)).await;
-    let status = resp.status().as_u16();
-    let body = match resp.body() {
-        lambda_http::Body::Text(t) => serde_json::from_str(t).unwrap(),
-        other => panic!("{other:?}"),
-    };
-    (status, body)
+    let app = handlers::api::router(std::sync::Arc::new(api.clone()));
+    let (status, body) = handlers::api::answer(app, rest_get(path, query)).await;
+    (status.as_u16(), serde_json::from_slice(&body).unwrap())
 }
 
 /// moto's record of sent mail.

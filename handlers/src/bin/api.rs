@@ -24,9 +24,5 @@ async fn main() -> Result<(), Error> {
         clock: Arc::new(SystemClock),
         cursors: CursorCodec::new(key),
     };
-    let api = &api;
-    lambda_http::run(lambda_http::service_fn(|req| async move {
-        Ok::<_, Error>(handlers::api::handle(api, req).await)
-    }))
-    .await
+    lambda_http::run(handlers::api::router(Arc::new(api))).await
 }
