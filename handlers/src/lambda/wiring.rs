@@ -1,0 +1,117 @@
+//! Each binary's adapters, built once from its configuration.
+
+use super::config::*;
+use adapters::aws::dynamodb::DynamoStore;
+use adapters::aws::eventbridge::{EventBridgeConfigPusher, EventBridgePublisher};
+use adapters::aws::logs::InsightsLogSource;
+use adapters::aws::ses::SesMailer;
+use adapters::aws::ssm::SsmAgentState;
+use domain::model::{AccountId, AgentConfig, AgentId, Region};
+use domain::usecases::agent::{AgentSettings, QueryErrorLogs};
+use domain::window::WindowPolicy;
+
+/// The table, as every master function opens it (TTLs need the retention).
+pub fn dynamo_store<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+    config: &aws_config::SdkConfig,
+) -> Result<DynamoStore, ConfigError> {
+    let table = env.required(TABLE_NAME)?;
+    let retention: u32 = env.parsed(RETENTION_DAYS, Some(30))?;
+    if retention == 0 {
+        return Err(ConfigError::Invalid {
+            name: RETENTION_DAYS.name,
+            reason: "must be at least 1".into(),
+        });
+    }
+    Ok(
+        DynamoStore::new(aws_sdk_dynamodb::Client::new(config), table)
+            .with_retention_days(retention),
+    )
+}
+
+/// Pushes configs to agents' default buses (UpdateDeployment, `PUT /agents`).
+pub fn config_pusher<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+    config: &aws_config::SdkConfig,
+) -> EventBridgeConfigPusher {
+    let template = env
+        .optional(AGENT_BUS_ARN_TEMPLATE)
+        .unwrap_or_else(|| EventBridgeConfigPusher::DEFAULT_TEMPLATE.to_owned());
+    EventBridgeConfigPusher::new(aws_sdk_eventbridge::Client::new(config), template)
+}
+
+pub fn ses_mailer<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+    config: &aws_config::SdkConfig,
+) -> Result<SesMailer, ConfigError> {
+    Ok(SesMailer::new(
+        aws_sdk_ses::Client::new(config),
+        env.required(SENDER)?,
+        env.list(RECIPIENTS)?,
+    ))
+}
+
+/// The bus the agent publishes to: its own account's default bus, in its region.
+pub const AGENT_EVENT_BUS: &str = "default";
+
+/// The agent's settings and adapters.
+pub struct AgentAdapters {
+    pub settings: AgentSettings,
+    pub source: InsightsLogSource,
+    pub publisher: EventBridgePublisher,
+    pub state: SsmAgentState,
+}
+
+impl AgentAdapters {
+    pub fn use_case(&self) -> QueryErrorLogs<'_> {
+        QueryErrorLogs {
+            settings: &self.settings,
+            source: &self.source,
+            publisher: &self.publisher,
+            state: &self.state,
+        }
+    }
+}
+
+pub fn agent_adapters<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+    config: &aws_config::SdkConfig,
+) -> Result<AgentAdapters, ConfigError> {
+    let account: AccountId = env.parsed(AGENT_ACCOUNT_ID, None)?;
+    let region: Region = env.parsed(AWS_REGION, None)?;
+    let latency: i64 = env.parsed(LATENCY_SECONDS, Some(120))?;
+    if !(0..=3600).contains(&latency) {
+        return Err(ConfigError::Invalid {
+            name: LATENCY_SECONDS.name,
+            reason: "must be 0-3600".into(),
+        });
+    }
+    // The agent publishes to its own account's default bus in its own region,
+    // whose rule forwards to the master bus: EventBridge stamps the envelope
+    // with the region where it was first put, so the master sees the agent's
+    // real region (a direct PutEvents to the master bus would carry the
+    // master's). The client's region is the agent's, whatever the SDK config says.
+    let events_client = aws_sdk_eventbridge::Client::from_conf(
+        aws_sdk_eventbridge::config::Builder::from(config)
+            .region(aws_config::Region::new(region.to_string()))
+            .build(),
+    );
+    Ok(AgentAdapters {
+        settings: AgentSettings {
+            id: AgentId::new(account, region),
+            name: env.required(AGENT_NAME)?,
+            version: env!("CARGO_PKG_VERSION").into(),
+            policy: WindowPolicy {
+                latency: chrono::Duration::seconds(latency),
+                ..WindowPolicy::default()
+            },
+            initial_config: AgentConfig::default(),
+        },
+        source: InsightsLogSource::new(aws_sdk_cloudwatchlogs::Client::new(config)),
+        publisher: EventBridgePublisher::new(events_client, AGENT_EVENT_BUS),
+        state: SsmAgentState::new(
+            aws_sdk_ssm::Client::new(config),
+            env.required(STATE_PARAMETER)?,
+        ),
+    })
+}
