@@ -704,6 +704,35 @@ pub struct Page<T, K> {
     pub next: Option<K>,
 }
 
+/// Keyset paging by over-fetch: a store asks its backend for
+/// [`Page::fetch_size`] items, one more than the page holds, and
+/// [`Page::from_overfetch`] turns what came back into the page: the extra item
+/// only says that there is a next page, which continues after the key of the
+/// page's last item. A `limit` of 0 is treated as 1, so a page always moves
+/// forward.
+impl<T, K> Page<T, K> {
+    /// The page size actually served for a requested `limit`.
+    pub fn page_size(limit: usize) -> usize {
+        limit.max(1)
+    }
+
+    /// How many items to fetch for a page of `limit`: one more than it holds.
+    pub fn fetch_size(limit: usize) -> usize {
+        Self::page_size(limit).saturating_add(1)
+    }
+
+    /// The page of `limit` out of `items`, fetched in page order and holding
+    /// at least one more than `limit` if there is a next page; `key` names
+    /// the position after an item.
+    pub fn from_overfetch(mut items: Vec<T>, limit: usize, key: impl FnOnce(&T) -> K) -> Self {
+        let limit = Self::page_size(limit);
+        let more = items.len() > limit;
+        items.truncate(limit);
+        let next = if more { items.last().map(key) } else { None };
+        Page { items, next }
+    }
+}
+
 /// One UTC day's activity of one event, as stores keep per-day counters.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DayActivity {

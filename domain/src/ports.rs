@@ -48,6 +48,19 @@ pub enum UpdateEventError {
     Port(#[from] PortError),
 }
 
+impl UpdateEventError {
+    /// The optimistic-concurrency check of [`EventStore::update`]: with an
+    /// expected version, the stored event must be at exactly that version.
+    pub fn check_version(event: &Event, expected: Option<u64>) -> Result<(), Self> {
+        match expected {
+            Some(expected) if expected != event.version => Err(Self::VersionMismatch {
+                current: event.version,
+            }),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// Events, occurrence dedup and per-day counters.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
