@@ -291,6 +291,39 @@ mod tests {
         assert_eq!((stored.name.as_str(), stored.revision), ("renamed", 6));
     }
 
+    #[test]
+    fn an_update_checks_the_version_only_when_one_is_expected() {
+        let o = Occurrence {
+            id: OccurrenceId::derive(&["o"]),
+            event_id: EventId::derive(&agent().account, &agent().region, "s", "k"),
+            account: agent().account,
+            region: agent().region,
+            source: "s".into(),
+            detail_type: "d".into(),
+            severity: Severity::Low,
+            title: "t".into(),
+            fingerprint: None,
+            log_group: None,
+            sample: String::new(),
+            resources: vec![],
+            detail: serde_json::Value::Null,
+            first_time: Utc::now(),
+            time: Utc::now(),
+            count: 1,
+            effect: StatusEffect::Occurred,
+        };
+        let event = Event {
+            version: 3,
+            ..Event::from_first(&o, Utc::now())
+        };
+        assert_eq!(UpdateEventError::check_version(&event, None), Ok(()));
+        assert_eq!(UpdateEventError::check_version(&event, Some(3)), Ok(()));
+        assert_eq!(
+            UpdateEventError::check_version(&event, Some(2)),
+            Err(UpdateEventError::VersionMismatch { current: 3 })
+        );
+    }
+
     #[tokio::test]
     async fn modify_agent_stores_nothing_when_asked_not_to() {
         let mut store = MockAgentStore::new();
