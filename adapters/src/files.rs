@@ -19,6 +19,7 @@
 //! re-created under the same name with the same inode number and more bytes
 //! than the committed offset cannot be told from an appended file.
 
+use crate::atomic_file::write_atomically;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::logtext::leading_timestamp;
@@ -28,10 +29,9 @@ use domain::window::Window;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::fs::{self, File};
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::io::{self, Read, Seek, SeekFrom};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Component, Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// Bytes read per file per fetch; the rest comes with the next fetch.
@@ -244,7 +244,7 @@ impl Inner {
     fn lock(&self) -> MutexGuard<'_, SourceState> {
         // The state is only replaced whole, after a successful save, so a
         // panic elsewhere cannot leave it half-updated.
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        crate::sync::lock(&self.state)
     }
 
     /// Every regular file under the root, as group names, sorted.
@@ -668,47 +668,11 @@ fn json_time(message: &str) -> Option<DateTime<Utc>> {
         .map(|(t, _)| t)
 }
 
-/// Writes a file so that readers see the old content or the new, never a
-/// part: a temp file in the same folder, then a rename over the target.
-pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
-    let folder = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    fs::create_dir_all(folder)?;
-    let name = path
-        .file_name()
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "path has no file name"))?;
-    // A dot name keeps the temp file out of log discovery; pid and counter
-    // keep concurrent writers apart.
-    let temp = folder.join(format!(
-        ".{}.{}.{}.tmp",
-        name.to_string_lossy(),
-        std::process::id(),
-        TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
-    let written = (|| {
-        let mut file = File::create(&temp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        fs::rename(&temp, path)
-    })();
-    if written.is_err() {
-        let _ = fs::remove_file(&temp);
-    }
-    written?;
-    // Makes the rename itself durable; some filesystems refuse, which is fine.
-    if let Ok(dir) = File::open(folder) {
-        let _ = dir.sync_all();
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::AtomicI64;
+    use std::io::Write;
+    use std::sync::atomic::{AtomicI64, Ordering};
 
     struct Fixture {
         _dir: tempfile::TempDir,

@@ -7,12 +7,22 @@
 //! * [`outbox`]: the mailer that writes each report as an `.eml` file.
 //! * [`conformance`]: one test suite per store port, run against every store.
 //! * `aws` (feature `aws`): DynamoDB, EventBridge, Logs Insights, SES and SSM.
+//!
+//! Mechanisms the adapters share, one copy each:
+//! [`atomic_file`] (write temp + rename), [`backoff`] (exponential with
+//! jitter), [`keys`] (sortable time and day keys), [`random`] and [`sync`]
+//! (a lock that ignores poisoning).
 
+pub mod atomic_file;
 #[cfg(feature = "aws")]
 pub mod aws;
+pub mod backoff;
 pub mod bus;
 pub mod conformance;
 pub mod files;
+pub mod keys;
 pub mod memory;
 pub mod outbox;
+pub mod random;
 pub mod sqlite;
+pub mod sync;

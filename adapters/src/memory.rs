@@ -18,13 +18,11 @@ use domain::ports::{
 };
 use domain::window::Window;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::Mutex;
 
-/// Locks a fake's state. A test that panicked while holding the lock has
-/// already failed, so a poisoned lock is used as it is.
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
+// A test that panicked while holding a fake's lock has already failed, so a
+// poisoned lock is used as it is.
+use crate::sync::lock;
 
 /// Takes one from a "fail the next N calls" budget; true if this call fails.
 fn take_failure(budget: &mut usize) -> bool {
@@ -97,7 +95,6 @@ impl EventStore for MemoryEventStore {
         after: Option<EventPageKey>,
         limit: usize,
     ) -> Result<Page<Event, EventPageKey>, PortError> {
-        let limit = limit.max(1);
         let mut matching: Vec<Event> = lock(&self.tables)
             .events
             .values()
@@ -105,17 +102,7 @@ impl EventStore for MemoryEventStore {
             .cloned()
             .collect();
         matching.sort_by(|a, b| (b.last_seen, &b.id).cmp(&(a.last_seen, &a.id)));
-        let more = matching.len() > limit;
-        matching.truncate(limit);
-        let next = if more {
-            matching.last().map(EventPageKey::of)
-        } else {
-            None
-        };
-        Ok(Page {
-            items: matching,
-            next,
-        })
+        Ok(Page::from_overfetch(matching, limit, EventPageKey::of))
     }
 
     async fn update(
@@ -127,13 +114,7 @@ impl EventStore for MemoryEventStore {
     ) -> Result<Event, UpdateEventError> {
         let mut t = lock(&self.tables);
         let event = t.events.get_mut(id).ok_or(UpdateEventError::NotFound)?;
-        if let Some(expected) = expected_version {
-            if expected != event.version {
-                return Err(UpdateEventError::VersionMismatch {
-                    current: event.version,
-                });
-            }
-        }
+        UpdateEventError::check_version(event, expected_version)?;
         patch.apply_to(event, now);
         Ok(event.clone())
     }
@@ -178,25 +159,17 @@ impl AgentStore for MemoryAgentStore {
         after: Option<AgentId>,
         limit: usize,
     ) -> Result<Page<Agent, AgentId>, PortError> {
-        let limit = limit.max(1);
         let agents = lock(&self.agents);
         let start = match &after {
             Some(a) => std::ops::Bound::Excluded(a.to_string()),
             None => std::ops::Bound::Unbounded,
         };
-        let mut items: Vec<Agent> = agents
+        let items: Vec<Agent> = agents
             .range((start, std::ops::Bound::Unbounded))
-            .take(limit + 1)
+            .take(Page::<Agent, AgentId>::fetch_size(limit))
             .map(|(_, a)| a.clone())
             .collect();
-        let more = items.len() > limit;
-        items.truncate(limit);
-        let next = if more {
-            items.last().map(|a| a.id.clone())
-        } else {
-            None
-        };
-        Ok(Page { items, next })
+        Ok(Page::from_overfetch(items, limit, |a| a.id.clone()))
     }
 
     async fn put(&self, agent: &Agent) -> Result<(), PortError> {

@@ -2,13 +2,12 @@
 //! MIME message any mail client opens (multipart/alternative, text + HTML).
 //! [`render_mime`] renders it; the SES mailer sends the same message.
 
+use crate::random::random_hex;
 use async_trait::async_trait;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
 use chrono::Utc;
 use domain::ports::{Email, Mailer, PortError};
-use std::collections::hash_map::RandomState;
-use std::hash::{BuildHasher, Hasher};
 use std::path::PathBuf;
 
 pub const DEFAULT_FROM: &str = "aws-monitoring@localhost";
@@ -58,7 +57,7 @@ impl Mailer for OutboxMailer {
         let message = render_mime(email, &self.from, std::slice::from_ref(&self.to));
         let target = path.clone();
         tokio::task::spawn_blocking(move || {
-            crate::files::write_atomically(&target, message.as_bytes())
+            crate::atomic_file::write_atomically(&target, message.as_bytes())
         })
         .await
         .map_err(|e| PortError::Transient(format!("outbox task failed: {e}")))?
@@ -114,20 +113,6 @@ fn to_header(to: &[String]) -> String {
         })
         .collect();
     fold("To:", &words)
-}
-
-/// 32 hex digits from the process's randomly keyed hasher and the clock:
-/// unpredictable enough for a MIME boundary and a Message-ID.
-fn random_hex() -> String {
-    let mut out = String::with_capacity(32);
-    for round in 0u8..2 {
-        let mut h = RandomState::new().build_hasher();
-        h.write_i64(Utc::now().timestamp_nanos_opt().unwrap_or_default());
-        h.write_u32(std::process::id());
-        h.write_u8(round);
-        out.push_str(&format!("{:016x}", h.finish()));
-    }
-    out
 }
 
 /// Header text cannot carry line breaks (they would start new headers).

@@ -16,6 +16,7 @@
 //! SQLite calls block, so each one runs on tokio's blocking pool, not on the
 //! async workers.
 
+use crate::keys::{day_key, time_key};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::model::{
@@ -98,15 +99,6 @@ impl<T> SqlContext<T> for rusqlite::Result<T> {
     }
 }
 
-/// Fixed-width UTC text (years 0000-9999), so that text order is time order.
-fn time_key(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S%.9fZ").to_string()
-}
-
-fn day_key(day: NaiveDate) -> String {
-    day.format("%Y-%m-%d").to_string()
-}
-
 fn to_sql_count(count: u64, what: &str) -> Result<i64, PortError> {
     i64::try_from(count)
         .map_err(|_| PortError::Permanent(format!("sqlite: {what}: count {count} is too large")))
@@ -134,7 +126,7 @@ where
     let call = move || {
         // A panic mid-call dropped its transaction, which rolled it back:
         // the connection is still consistent.
-        let mut guard = conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut guard = crate::sync::lock(&conn);
         f(&mut guard)
     };
     if tokio::runtime::Handle::try_current().is_err() {
@@ -349,7 +341,6 @@ impl EventStore for SqliteStore {
         after: Option<EventPageKey>,
         limit: usize,
     ) -> Result<Page<Event, EventPageKey>, PortError> {
-        let limit = limit.max(1);
         // Values are bound, never spliced into the SQL text.
         let mut sql = String::from("SELECT body FROM events WHERE 1 = 1");
         let mut args: Vec<Value> = Vec::new();
@@ -400,7 +391,7 @@ impl EventStore for SqliteStore {
         // One more row than asked tells whether there is a next page.
         sql.push_str(" ORDER BY last_seen DESC, id DESC LIMIT ?");
         args.push(Value::Integer(
-            i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX),
+            i64::try_from(Page::<Event, EventPageKey>::fetch_size(limit)).unwrap_or(i64::MAX),
         ));
 
         with_connection(&self.conn, move |conn| {
@@ -411,18 +402,11 @@ impl EventStore for SqliteStore {
                         .collect()
                 })
                 .context(|| "listing events".into())?;
-            let mut items = bodies
+            let items = bodies
                 .iter()
                 .map(|b| from_json::<Event>(b, "event"))
                 .collect::<Result<Vec<_>, _>>()?;
-            let more = items.len() > limit;
-            items.truncate(limit);
-            let next = if more {
-                items.last().map(EventPageKey::of)
-            } else {
-                None
-            };
-            Ok(Page { items, next })
+            Ok(Page::from_overfetch(items, limit, EventPageKey::of))
         })
         .await
     }
@@ -439,13 +423,7 @@ impl EventStore for SqliteStore {
         with_connection(&self.conn, move |conn| {
             let tx = begin_immediate(conn, &format!("updating event {id}"))?;
             let mut event = load_event(&tx, &id)?.ok_or(UpdateEventError::NotFound)?;
-            if let Some(expected) = expected_version {
-                if expected != event.version {
-                    return Err(UpdateEventError::VersionMismatch {
-                        current: event.version,
-                    });
-                }
-            }
+            UpdateEventError::check_version(&event, expected_version)?;
             let version_before = event.version;
             patch.apply_to(&mut event, now);
             // The version moves exactly when something visible changed.
@@ -514,10 +492,9 @@ impl AgentStore for SqliteStore {
         after: Option<AgentId>,
         limit: usize,
     ) -> Result<Page<Agent, AgentId>, PortError> {
-        let limit = limit.max(1);
         // The empty string sorts before every id.
         let after = after.map(|a| a.to_string()).unwrap_or_default();
-        let fetch = i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX);
+        let fetch = i64::try_from(Page::<Agent, AgentId>::fetch_size(limit)).unwrap_or(i64::MAX);
         with_connection(&self.conn, move |conn| {
             let bodies: Vec<String> = conn
                 .prepare_cached("SELECT body FROM agents WHERE id > ?1 ORDER BY id LIMIT ?2")
@@ -526,18 +503,11 @@ impl AgentStore for SqliteStore {
                         .collect()
                 })
                 .context(|| "listing agents".into())?;
-            let mut items = bodies
+            let items = bodies
                 .iter()
                 .map(|b| from_json::<Agent>(b, "agent"))
                 .collect::<Result<Vec<_>, _>>()?;
-            let more = items.len() > limit;
-            items.truncate(limit);
-            let next = if more {
-                items.last().map(|a| a.id.clone())
-            } else {
-                None
-            };
-            Ok(Page { items, next })
+            Ok(Page::from_overfetch(items, limit, |a| a.id.clone()))
         })
         .await
     }

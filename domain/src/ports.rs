@@ -48,6 +48,19 @@ pub enum UpdateEventError {
     Port(#[from] PortError),
 }
 
+impl UpdateEventError {
+    /// The optimistic-concurrency check of [`EventStore::update`]: with an
+    /// expected version, the stored event must be at exactly that version.
+    pub fn check_version(event: &Event, expected: Option<u64>) -> Result<(), Self> {
+        match expected {
+            Some(expected) if expected != event.version => Err(Self::VersionMismatch {
+                current: event.version,
+            }),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// Events, occurrence dedup and per-day counters.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
@@ -276,6 +289,39 @@ mod tests {
         .unwrap();
         assert_eq!(calls, 2);
         assert_eq!((stored.name.as_str(), stored.revision), ("renamed", 6));
+    }
+
+    #[test]
+    fn an_update_checks_the_version_only_when_one_is_expected() {
+        let o = Occurrence {
+            id: OccurrenceId::derive(&["o"]),
+            event_id: EventId::derive(&agent().account, &agent().region, "s", "k"),
+            account: agent().account,
+            region: agent().region,
+            source: "s".into(),
+            detail_type: "d".into(),
+            severity: Severity::Low,
+            title: "t".into(),
+            fingerprint: None,
+            log_group: None,
+            sample: String::new(),
+            resources: vec![],
+            detail: serde_json::Value::Null,
+            first_time: Utc::now(),
+            time: Utc::now(),
+            count: 1,
+            effect: StatusEffect::Occurred,
+        };
+        let event = Event {
+            version: 3,
+            ..Event::from_first(&o, Utc::now())
+        };
+        assert_eq!(UpdateEventError::check_version(&event, None), Ok(()));
+        assert_eq!(UpdateEventError::check_version(&event, Some(3)), Ok(()));
+        assert_eq!(
+            UpdateEventError::check_version(&event, Some(2)),
+            Err(UpdateEventError::VersionMismatch { current: 3 })
+        );
     }
 
     #[tokio::test]

@@ -59,14 +59,7 @@ impl DataDir {
         }
         let mut key = vec![0u8; 32];
         std::fs::File::open("/dev/urandom")?.read_exact(&mut key)?;
-        let tmp = path.with_extension("tmp");
-        std::fs::write(&tmp, &key)?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))?;
-        }
-        std::fs::rename(&tmp, &path)?;
+        adapters::atomic_file::write_private_atomically(&path, &key)?;
         Ok(key)
     }
 }

@@ -86,6 +86,8 @@
 //! through [`port_error`] (throttling and 5xx are transient).
 
 use super::errors::port_error;
+use crate::keys::{day_key, parse_day_key, time_key};
+use crate::sync::lock;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
@@ -679,9 +681,8 @@ impl EventStore for DynamoStore {
         after: Option<EventPageKey>,
         limit: usize,
     ) -> Result<Page<Event, EventPageKey>, PortError> {
-        let limit = limit.max(1);
         // One more than asked tells whether there is a next page.
-        let want = limit.saturating_add(1);
+        let want = Page::<Event, EventPageKey>::fetch_size(limit);
         let low_day = filter.from.map(day_of);
         let high_day = match (
             filter.to.map(day_of),
@@ -737,7 +738,7 @@ impl EventStore for DynamoStore {
                 .map_err(|e| port_error(what, e))?;
             for item in resp.items() {
                 let day = string(item, SK, what)?;
-                let day = NaiveDate::parse_from_str(&day, "%Y-%m-%d").map_err(|e| {
+                let day = parse_day_key(&day).map_err(|e| {
                     PortError::Permanent(format!("{what}: stored day {day:?}: {e}"))
                 })?;
                 self.list_in_day(
@@ -758,14 +759,7 @@ impl EventStore for DynamoStore {
                 _ => break,
             }
         }
-        let more = items.len() > limit;
-        items.truncate(limit);
-        let next = if more {
-            items.last().map(EventPageKey::of)
-        } else {
-            None
-        };
-        Ok(Page { items, next })
+        Ok(Page::from_overfetch(items, limit, EventPageKey::of))
     }
 
     async fn update(
@@ -784,13 +778,7 @@ impl EventStore for DynamoStore {
                 .load_event(id)
                 .await?
                 .ok_or(UpdateEventError::NotFound)?;
-            if let Some(expected) = expected_version {
-                if expected != event.version {
-                    return Err(UpdateEventError::VersionMismatch {
-                        current: event.version,
-                    });
-                }
-            }
+            UpdateEventError::check_version(&event, expected_version)?;
             let version_before = event.version;
             patch.apply_to(&mut event, now);
             // The version moves exactly when something visible changed.
@@ -898,8 +886,7 @@ impl AgentStore for DynamoStore {
         limit: usize,
     ) -> Result<Page<Agent, AgentId>, PortError> {
         let what = "dynamodb: listing agents";
-        let limit = limit.max(1);
-        let want = limit.saturating_add(1);
+        let want = Page::<Agent, AgentId>::fetch_size(limit);
         let mut condition = String::from("#pk = :pk");
         let mut values = HashMap::from([(":pk".to_string(), s(AGENTS_PK))]);
         let mut names = HashMap::from([("#pk".to_string(), PK.to_string())]);
@@ -932,14 +919,7 @@ impl AgentStore for DynamoStore {
                 _ => break,
             }
         }
-        let more = items.len() > limit;
-        items.truncate(limit);
-        let next = if more {
-            items.last().map(|a| a.id.clone())
-        } else {
-            None
-        };
-        Ok(Page { items, next })
+        Ok(Page::from_overfetch(items, limit, |a| a.id.clone()))
     }
 
     async fn put(&self, agent: &Agent) -> Result<(), PortError> {
@@ -1118,15 +1098,6 @@ fn last_seen_sk(last_seen: DateTime<Utc>, id: &EventId) -> String {
     format!("{}#{id}", time_key(last_seen))
 }
 
-/// Fixed-width UTC text (years 0000-9999), so that text order is time order.
-fn time_key(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S%.9fZ").to_string()
-}
-
-fn day_key(day: NaiveDate) -> String {
-    day.format("%Y-%m-%d").to_string()
-}
-
 fn to_json<T: serde::Serialize>(value: &T, what: &str) -> Result<String, PortError> {
     serde_json::to_string(value)
         .map_err(|e| PortError::Permanent(format!("dynamodb: encoding {what}: {e}")))
@@ -1163,20 +1134,15 @@ fn clamp_limit(n: usize) -> i32 {
     i32::try_from(n.clamp(1, 1000)).unwrap_or(1000)
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
 /// Waits before attempt `attempt` (2, 3, ...): exponential from 10 ms up to
 /// about 1 s, with jitter so that racing writers spread out.
 async fn backoff(attempt: u32) {
-    let ceiling_ms: u64 = 10u64 << attempt.saturating_sub(2).min(7);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| u64::from(d.subsec_nanos()));
-    let jitter = nanos % ceiling_ms.max(1);
-    let ms = ceiling_ms / 2 + jitter / 2;
-    tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+    let delay = crate::backoff::backoff(
+        std::time::Duration::from_millis(10),
+        std::time::Duration::from_millis(1280),
+        attempt.saturating_sub(2),
+    );
+    tokio::time::sleep(delay).await;
 }
 
 #[cfg(test)]

@@ -18,9 +18,7 @@ use domain::model::Agent;
 use domain::ports::{ConfigPusher, PortError, Publisher};
 use domain::usecases::deployment::config_update_envelope;
 use serde_json::Value;
-use std::collections::hash_map::RandomState;
 use std::future::Future;
-use std::hash::{BuildHasher, Hasher};
 use std::time::Duration;
 
 /// One PutEvents entry.
@@ -211,20 +209,8 @@ impl RetryPolicy {
     /// The wait after failed call number `attempt` (from 1): half of
     /// `base * 2^(attempt-1)` (capped) plus a random part up to the other half.
     pub fn backoff(&self, attempt: u32) -> Duration {
-        let exp = self
-            .base_delay
-            .saturating_mul(1u32 << attempt.saturating_sub(1).min(20))
-            .min(self.max_delay);
-        let half = exp / 2;
-        let jitter = half.mul_f64((random_u64() % 1_000_001) as f64 / 1_000_000.0);
-        half + jitter
+        crate::backoff::backoff(self.base_delay, self.max_delay, attempt.saturating_sub(1))
     }
-}
-
-fn random_u64() -> u64 {
-    let mut h = RandomState::new().build_hasher();
-    h.write_i64(Utc::now().timestamp_nanos_opt().unwrap_or_default());
-    h.finish()
 }
 
 /// Sends `entries` (one call's worth) with `put`, which answers, per entry

@@ -43,6 +43,8 @@
 //! `query_timeout` is stopped (StopQuery) and reported as transient.
 
 use crate::aws::errors::port_error;
+use crate::backoff::backoff;
+use crate::sync::lock;
 use async_trait::async_trait;
 use aws_sdk_cloudwatchlogs::types::{LogGroupClass, QueryStatus, ResultField};
 use aws_sdk_cloudwatchlogs::Client;
@@ -145,10 +147,7 @@ impl InsightsLogSource {
     }
 
     fn patterns(&self) -> Vec<String> {
-        self.rule_patterns
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        lock(&self.rule_patterns).clone()
     }
 
     /// Every group whose name starts with `prefix` (every group for `None`).
@@ -200,8 +199,7 @@ impl InsightsLogSource {
 #[async_trait]
 impl LogSource for InsightsLogSource {
     async fn discover(&self, config: &AgentConfig) -> Result<Vec<String>, PortError> {
-        *self.rule_patterns.lock().unwrap_or_else(|e| e.into_inner()) =
-            config.rules.iter().map(|r| r.pattern.clone()).collect();
+        *lock(&self.rule_patterns) = config.rules.iter().map(|r| r.pattern.clone()).collect();
         let prefixes = covering_prefixes(&config.log_group_prefixes);
         let mut found = BTreeSet::new();
         for p in &prefixes {
@@ -527,15 +525,6 @@ enum StartFailure {
     Other(PortError),
 }
 
-/// A sleep of `d` shortened by up to half, so that queries refused together
-/// do not all retry together.
-fn jittered(d: Duration) -> Duration {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |t| t.subsec_nanos());
-    d.mul_f64(1.0 - f64::from(nanos % 1000) / 2000.0)
-}
-
 async fn start_query(
     ctx: &Ctx,
     groups: &[String],
@@ -543,7 +532,6 @@ async fn start_query(
     query: &str,
 ) -> Result<String, StartFailure> {
     let (start, end) = query_range(window);
-    let mut delay = ctx.settings.poll_initial;
     let mut attempt = 1;
     loop {
         let sent = ctx
@@ -575,8 +563,13 @@ async fn start_query(
                     return Err(StartFailure::Other(err));
                 }
                 tracing::debug!(attempt, "StartQuery refused ({err}); retrying");
-                tokio::time::sleep(jittered(delay)).await;
-                delay = (delay * 2).min(ctx.settings.poll_max);
+                // Jittered, so that queries refused together do not all retry together.
+                tokio::time::sleep(backoff(
+                    ctx.settings.poll_initial,
+                    ctx.settings.poll_max,
+                    attempt - 1,
+                ))
+                .await;
                 attempt += 1;
             }
         }
