@@ -17,12 +17,19 @@ pub mod atomic_file;
 #[cfg(feature = "aws")]
 pub mod aws;
 pub mod backoff;
+#[cfg(feature = "local")]
 pub mod bus;
+#[cfg(any(test, feature = "test-support"))]
 pub mod conformance;
+#[cfg(feature = "local")]
 pub mod files;
 pub mod keys;
+#[cfg(any(test, feature = "test-support"))]
 pub mod memory;
+pub mod mime;
+#[cfg(feature = "local")]
 pub mod outbox;
 pub mod random;
+#[cfg(feature = "local")]
 pub mod sqlite;
 pub mod sync;

@@ -2,8 +2,10 @@
 //! master's envelope dispatch, and the local-mode wiring of `monitoring`.
 
 pub mod api;
+#[cfg(feature = "test-support")]
 pub mod fuzz_checks;
 #[cfg(feature = "aws")]
 pub mod lambda;
+#[cfg(feature = "local")]
 pub mod local;
 pub mod master;

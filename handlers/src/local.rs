@@ -13,7 +13,7 @@ use domain::envelope::*;
 use domain::inbound::{routes_to, Inbound, Target};
 use domain::model::{AccountId, Agent, AgentConfig, AgentId, Region};
 use domain::ports::{Clock, ConfigPusher, PortError, SystemClock};
-use domain::usecases::agent::{AgentSettings, QueryErrorLogs, RunSummary};
+use domain::usecases::agent::{AgentSettings, QueryErrorLogs};
 use domain::usecases::api::Api;
 use domain::usecases::report::send_daily_report;
 use domain::window::WindowPolicy;
@@ -182,26 +182,11 @@ impl LocalAgent {
 
     async fn run_once(&self) {
         match self.use_case().run(Utc::now()).await {
-            Ok(s) => tracing::info!("{}", describe_run(&self.settings.id, &s)),
+            Ok(s) => tracing::info!("{}", s.describe(&self.settings.id)),
             Err(e) => {
                 tracing::warn!(agent = %self.settings.id, retryable = e.is_retryable(), "agent run failed: {e}")
             }
         }
-    }
-}
-
-/// One readable line per agent run.
-pub fn describe_run(id: &AgentId, s: &RunSummary) -> String {
-    match s.window {
-        None => format!("agent {id}: nothing new to read"),
-        Some(w) => format!(
-            "agent {id}: window {} to {}: {} log groups, {} error records, {} occurrences published",
-            w.start.format("%H:%M:%S"),
-            w.end.format("%H:%M:%S"),
-            s.log_groups,
-            s.records_matched,
-            s.occurrences_published
-        ),
     }
 }
 

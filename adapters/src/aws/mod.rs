@@ -15,4 +15,5 @@ pub mod eventbridge;
 pub mod logs;
 pub mod ses;
 pub mod ssm;
+#[cfg(any(test, feature = "test-support"))]
 pub mod testing;

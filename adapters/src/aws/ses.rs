@@ -1,6 +1,6 @@
 //! The report mailer over SES (v1) `SendRawEmail`: one message with a text
 //! and an HTML part (multipart/alternative), rendered by
-//! [`crate::outbox::render_mime`] like the local outbox's `.eml` files.
+//! [`crate::mime::render_mime`] like the local outbox's `.eml` files.
 //! (Plain `SendEmail` would do too on AWS, but moto keeps only one of its
 //! body parts; a raw message is the same everywhere.)
 
@@ -35,7 +35,7 @@ impl Mailer for SesMailer {
                 "SES mailer: no recipients configured".into(),
             ));
         }
-        let message = crate::outbox::render_mime(email, &self.from, &self.to);
+        let message = crate::mime::render_mime(email, &self.from, &self.to);
         let raw = RawMessage::builder()
             .data(Blob::new(message.into_bytes()))
             .build()

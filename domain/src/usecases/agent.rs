@@ -54,6 +54,23 @@ pub struct RunSummary {
     pub skipped_from: Option<DateTime<Utc>>,
 }
 
+impl RunSummary {
+    /// One readable line per agent run.
+    pub fn describe(&self, id: &AgentId) -> String {
+        match self.window {
+            None => format!("agent {id}: nothing new to read"),
+            Some(w) => format!(
+                "agent {id}: window {} to {}: {} log groups, {} error records, {} occurrences published",
+                w.start.format("%H:%M:%S"),
+                w.end.format("%H:%M:%S"),
+                self.log_groups,
+                self.records_matched,
+                self.occurrences_published
+            ),
+        }
+    }
+}
+
 /// Records of one (log group, fingerprint) in a window.
 struct Group<'a> {
     first: &'a LogRecord,

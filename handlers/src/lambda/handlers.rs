@@ -110,7 +110,7 @@ pub async fn query_error_logs(
             .await
             .map(|changed| serde_json::json!({"config_changed": changed})),
         AgentCommand::Run => agent.run(now).await.map(|s| {
-            tracing::info!("{}", crate::local::describe_run(&agent.settings.id, &s));
+            tracing::info!("{}", s.describe(&agent.settings.id));
             run_json(&s)
         }),
     };
