@@ -30,6 +30,60 @@ struct Master {
     queue_url: String,
 }
 
+/// A new SQS queue: its URL and ARN.
+async fn queue(sqs: &aws_sdk_sqs::Client, prefix: &str) -> (String, String) {
+    let url = sqs
+        .create_queue()
+        .queue_name(moto::unique(prefix))
+        .send()
+        .await
+        .unwrap()
+        .queue_url()
+        .unwrap()
+        .to_owned();
+    let arn = sqs
+        .get_queue_attributes()
+        .queue_url(&url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .unwrap()
+        .attributes()
+        .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
+        .clone();
+    (url, arn)
+}
+
+/// A rule on `bus` that delivers what `pattern` matches to a queue.
+async fn rule_to_queue(
+    eb: &aws_sdk_eventbridge::Client,
+    bus: &str,
+    pattern: &Value,
+    queue_arn: &str,
+) {
+    let rule = moto::unique("to-queue");
+    eb.put_rule()
+        .name(&rule)
+        .event_bus_name(bus)
+        .event_pattern(pattern.to_string())
+        .send()
+        .await
+        .unwrap();
+    eb.put_targets()
+        .rule(&rule)
+        .event_bus_name(bus)
+        .targets(
+            aws_sdk_eventbridge::types::Target::builder()
+                .id("queue")
+                .arn(queue_arn)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+}
+
 /// A master bus whose rule delivers every event of this system to an SQS queue.
 async fn master(config: aws_config::SdkConfig) -> Master {
     let table = moto::unique("events");
@@ -48,46 +102,9 @@ async fn master(config: aws_config::SdkConfig) -> Master {
         .event_bus_arn()
         .unwrap()
         .to_owned();
-    let queue_url = sqs
-        .create_queue()
-        .queue_name(moto::unique("deliveries"))
-        .send()
-        .await
-        .unwrap()
-        .queue_url()
-        .unwrap()
-        .to_owned();
-    let queue_arn = sqs
-        .get_queue_attributes()
-        .queue_url(&queue_url)
-        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .unwrap()
-        .attributes()
-        .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
-        .clone();
-    let rule = moto::unique("to-queue");
-    eb.put_rule()
-        .name(&rule)
-        .event_bus_name(&bus)
-        .event_pattern(json!({"source": ["monitoring.agent.logs", "monitoring.agent"]}).to_string())
-        .send()
-        .await
-        .unwrap();
-    eb.put_targets()
-        .rule(&rule)
-        .event_bus_name(&bus)
-        .targets(
-            aws_sdk_eventbridge::types::Target::builder()
-                .id("queue")
-                .arn(queue_arn)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
+    let (queue_url, queue_arn) = queue(&sqs, "deliveries").await;
+    let pattern = json!({"source": ["monitoring.agent.logs", "monitoring.agent"]});
+    rule_to_queue(&eb, &bus, &pattern, &queue_arn).await;
     Master {
         config,
         table,
@@ -460,47 +477,10 @@ async fn an_agent_publishes_to_its_own_regional_default_bus() {
     let name = moto::unique("agent");
     let eb = aws_sdk_eventbridge::Client::new(&regional);
     let sqs = aws_sdk_sqs::Client::new(&regional);
-    let queue_url = sqs
-        .create_queue()
-        .queue_name(moto::unique("forwarded"))
-        .send()
-        .await
-        .unwrap()
-        .queue_url()
-        .unwrap()
-        .to_owned();
-    let queue_arn = sqs
-        .get_queue_attributes()
-        .queue_url(&queue_url)
-        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .unwrap()
-        .attributes()
-        .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
-        .clone();
+    let (queue_url, queue_arn) = queue(&sqs, "forwarded").await;
     // Stands in for the agent module's forwarding rule on the default bus.
-    let rule = moto::unique("forward");
-    eb.put_rule()
-        .name(&rule)
-        .event_pattern(
-            json!({"source": ["monitoring.agent"], "detail": {"name": [name]}}).to_string(),
-        )
-        .send()
-        .await
-        .unwrap();
-    eb.put_targets()
-        .rule(&rule)
-        .targets(
-            aws_sdk_eventbridge::types::Target::builder()
-                .id("queue")
-                .arn(queue_arn)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
+    let pattern = json!({"source": ["monitoring.agent"], "detail": {"name": [name]}});
+    rule_to_queue(&eb, "default", &pattern, &queue_arn).await;
 
     let vars: HashMap<&str, String> = HashMap::from([
         ("AGENT_ACCOUNT_ID", "444455556666".to_owned()),
