@@ -125,31 +125,28 @@ impl Inbound {
     /// Parses an envelope the master handles (HandleMonitoringEvents or
     /// UpdateDeployment); anything else is unsupported.
     pub fn parse(env: &Envelope) -> Result<Inbound, InboundError> {
-        let target = route(&env.source, &env.detail_type)
-            .filter(|t| *t != Target::Agent)
-            .ok_or_else(|| InboundError::unsupported(env))?;
-        let account: AccountId = env
-            .account
-            .parse()
-            .map_err(|e: InvalidValue| InboundError::malformed(env, e.to_string()))?;
-        let region: Region = env
-            .region
-            .parse()
-            .map_err(|e: InvalidValue| InboundError::malformed(env, e.to_string()))?;
-        if !env.detail.is_object() {
-            return Err(InboundError::malformed(env, "detail is not an object"));
-        }
-        let src = occurrence::Source {
-            env,
-            account,
-            region,
-        };
-        match target {
-            Target::HandleMonitoringEvents => {
-                occurrence::parse(&src).map(|o| Inbound::Occurrence(Box::new(o)))
+        match route(&env.source, &env.detail_type) {
+            Some(Target::HandleMonitoringEvents) => {
+                Self::occurrence(env).map(|o| Inbound::Occurrence(Box::new(o)))
             }
-            _ => agent_message(&src).map(|m| Inbound::Agent(Box::new(m))),
+            Some(Target::UpdateDeployment) => {
+                Self::agent_message(env).map(|m| Inbound::Agent(Box::new(m)))
+            }
+            _ => Err(InboundError::unsupported(env)),
         }
+    }
+
+    /// Parses an envelope routed to HandleMonitoringEvents. On its own, so
+    /// that function's binary does not carry the agent messages' parsing.
+    pub fn occurrence(env: &Envelope) -> Result<Occurrence, InboundError> {
+        expect_route(env, Target::HandleMonitoringEvents)?;
+        occurrence::parse(&source(env)?)
+    }
+
+    /// Parses an envelope routed to UpdateDeployment.
+    pub fn agent_message(env: &Envelope) -> Result<AgentMessage, InboundError> {
+        expect_route(env, Target::UpdateDeployment)?;
+        agent_message(&source(env)?)
     }
 
     /// The function this value is for.
@@ -159,6 +156,34 @@ impl Inbound {
             Inbound::Agent(_) => Target::UpdateDeployment,
         }
     }
+}
+
+/// Unsupported unless the routing table sends the envelope to `target`.
+fn expect_route(env: &Envelope, target: Target) -> Result<(), InboundError> {
+    match route(&env.source, &env.detail_type) {
+        Some(t) if t == target => Ok(()),
+        _ => Err(InboundError::unsupported(env)),
+    }
+}
+
+/// The envelope with its validated account and region.
+fn source(env: &Envelope) -> Result<occurrence::Source<'_>, InboundError> {
+    let account: AccountId = env
+        .account
+        .parse()
+        .map_err(|e: InvalidValue| InboundError::malformed(env, e.to_string()))?;
+    let region: Region = env
+        .region
+        .parse()
+        .map_err(|e: InvalidValue| InboundError::malformed(env, e.to_string()))?;
+    if !env.detail.is_object() {
+        return Err(InboundError::malformed(env, "detail is not an object"));
+    }
+    Ok(occurrence::Source {
+        env,
+        account,
+        region,
+    })
 }
 
 /// `Agent Registered`, `Agent Heartbeat` or `Agent Config Applied`.

@@ -9,7 +9,7 @@
 //! [`PortError`], so that Lambda retries the envelope and then dead-letters it.
 
 use crate::envelope::Envelope;
-use crate::inbound::{Inbound, Target};
+use crate::inbound::{route, Inbound, InboundError, Target};
 use crate::model::Occurrence;
 use crate::ports::{AgentStore, ConfigPusher, EventStore, PortError, Recorded};
 use crate::usecases::deployment::{record_agent_message, DeploymentError};
@@ -58,45 +58,61 @@ pub struct Master<'a> {
 }
 
 impl Master<'_> {
-    /// Parses and dispatches a JSON payload that reached the function
-    /// `only` (a Lambda), or any master function (`None`).
-    pub async fn handle_json(
+    /// HandleMonitoringEvents' entry: a JSON payload that must be an
+    /// envelope routed to it. Only the occurrence path is reachable from
+    /// here, so that function's binary does not carry UpdateDeployment's.
+    pub async fn handle_occurrence_json(
         &self,
         payload: serde_json::Value,
-        only: Option<Target>,
         now: DateTime<Utc>,
     ) -> Result<Outcome, PortError> {
-        match serde_json::from_value::<Envelope>(payload) {
-            Ok(env) => self.handle_for(&env, only, now).await,
-            Err(e) => Ok(Outcome::skipped(format!(
-                "not an EventBridge envelope: {e}"
-            ))),
+        let env = match envelope_of(payload) {
+            Ok(env) => env,
+            Err(skip) => return Ok(skip),
+        };
+        match Inbound::occurrence(&env) {
+            Ok(o) => self.record(&o, now).await,
+            Err(e) => Ok(self.not_for(&env, Target::HandleMonitoringEvents, e)),
         }
     }
 
-    /// Parses and dispatches one envelope, for any master function.
-    pub async fn handle(&self, env: &Envelope, now: DateTime<Utc>) -> Result<Outcome, PortError> {
-        self.handle_for(env, None, now).await
-    }
-
-    /// Parses and dispatches one envelope that reached the function `only`.
-    pub async fn handle_for(
+    /// UpdateDeployment's entry: a JSON payload that must be an envelope
+    /// routed to it.
+    pub async fn handle_agent_json(
         &self,
-        env: &Envelope,
-        only: Option<Target>,
+        payload: serde_json::Value,
         now: DateTime<Utc>,
     ) -> Result<Outcome, PortError> {
-        match Inbound::parse(env) {
-            Ok(inbound) if only.is_none_or(|t| t == inbound.target()) => {
-                self.dispatch(&inbound, now).await
-            }
-            Ok(inbound) => Ok(Outcome::skipped(format!(
+        let env = match envelope_of(payload) {
+            Ok(env) => env,
+            Err(skip) => return Ok(skip),
+        };
+        match Inbound::agent_message(&env) {
+            Ok(m) => self.dispatch(&Inbound::Agent(Box::new(m)), now).await,
+            Err(e) => Ok(self.not_for(&env, Target::UpdateDeployment, e)),
+        }
+    }
+
+    /// The skip of an envelope that `function` cannot take: one routed to
+    /// another function says so, others say why they are at fault.
+    fn not_for(&self, env: &Envelope, function: Target, e: InboundError) -> Outcome {
+        match route(&env.source, &env.detail_type) {
+            Some(t) if t != function => Outcome::skipped(format!(
                 "{} / {} is for {}, not {}",
                 env.source,
                 env.detail_type,
-                inbound.target().name(),
-                only.map_or("", Target::name)
-            ))),
+                t.name(),
+                function.name()
+            )),
+            _ => Outcome::skipped(e.to_string()),
+        }
+    }
+
+    /// Parses and dispatches one envelope, for any master function (the
+    /// local bus, `monitoring ingest`).
+    pub async fn handle(&self, env: &Envelope, now: DateTime<Utc>) -> Result<Outcome, PortError> {
+        match Inbound::parse(env) {
+            Ok(inbound) => self.dispatch(&inbound, now).await,
             Err(e) => Ok(Outcome::skipped(e.to_string())),
         }
     }
@@ -124,6 +140,12 @@ impl Master<'_> {
     }
 }
 
+/// The envelope in a payload, or the skip of a payload that is none.
+fn envelope_of(payload: serde_json::Value) -> Result<Envelope, Outcome> {
+    serde_json::from_value(payload)
+        .map_err(|e| Outcome::skipped(format!("not an EventBridge envelope: {e}")))
+}
+
 /// The pusher of a function that never pushes configs (HandleMonitoringEvents):
 /// it only takes occurrences, so the dispatcher never calls it.
 pub struct NoPusher;
@@ -135,5 +157,90 @@ impl ConfigPusher for NoPusher {
             "this function does not push configs (agent {})",
             agent.id
         )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ports::{MockAgentStore, MockConfigPusher, MockEventStore};
+    use serde_json::{json, Value};
+
+    fn envelope(source: &str, detail_type: &str, detail: Value) -> Value {
+        json!({
+            "version": "0", "id": "1", "detail-type": detail_type, "source": source,
+            "account": "111122223333", "time": "2026-11-25T10:00:00Z", "region": "eu-west-1",
+            "resources": [], "detail": detail
+        })
+    }
+
+    fn alarm() -> Value {
+        envelope(
+            "aws.cloudwatch",
+            "CloudWatch Alarm State Change",
+            json!({"alarmName": "api-5xx", "state": {"value": "ALARM", "timestamp": "2026-11-25T10:00:00.000+0000"}}),
+        )
+    }
+
+    fn now() -> DateTime<Utc> {
+        "2026-11-25T10:01:00Z".parse().unwrap()
+    }
+
+    #[tokio::test]
+    async fn each_function_skips_what_is_routed_to_the_other_without_touching_a_port() {
+        // No expectations: any call to a port panics.
+        let (events, agents, pusher) = (
+            MockEventStore::new(),
+            MockAgentStore::new(),
+            MockConfigPusher::new(),
+        );
+        let master = Master {
+            events: &events,
+            agents: &agents,
+            pusher: &pusher,
+        };
+        let heartbeat = envelope(
+            "monitoring.agent",
+            "Agent Heartbeat",
+            json!({"version": "1"}),
+        );
+        assert_eq!(
+            master.handle_occurrence_json(heartbeat, now()).await,
+            Ok(Outcome::Skipped {
+                reason: "monitoring.agent / Agent Heartbeat is for update-deployment, not handle-monitoring-events".into()
+            })
+        );
+        assert_eq!(
+            master.handle_agent_json(alarm(), now()).await,
+            Ok(Outcome::Skipped {
+                reason: "aws.cloudwatch / CloudWatch Alarm State Change is for handle-monitoring-events, not update-deployment".into()
+            })
+        );
+        let garbage = master.handle_occurrence_json(json!([1]), now()).await;
+        assert!(
+            matches!(&garbage, Ok(Outcome::Skipped { reason }) if reason.starts_with("not an EventBridge envelope")),
+            "{garbage:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_store_failure_is_an_error_never_a_skip() {
+        let mut events = MockEventStore::new();
+        events
+            .expect_record()
+            .returning(|_, _| Err(PortError::Permanent("AccessDeniedException".into())));
+        let master = Master {
+            events: &events,
+            agents: &MockAgentStore::new(),
+            pusher: &MockConfigPusher::new(),
+        };
+        assert_eq!(
+            master.handle_occurrence_json(alarm(), now()).await,
+            Err(PortError::Permanent("AccessDeniedException".into()))
+        );
+        assert_eq!(
+            serde_json::to_value(Outcome::skipped("why")).unwrap(),
+            json!({"outcome": "skipped", "reason": "why"})
+        );
     }
 }

@@ -5,7 +5,6 @@ use super::Error;
 use crate::master::{Master, NoPusher, Outcome};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::envelope::{Envelope, DT_AGENT_CONFIG_UPDATE};
-use domain::inbound::Target;
 use domain::ports::{AgentStore, ConfigPusher, EventStore, Mailer};
 use domain::usecases::agent::{QueryErrorLogs, RunSummary};
 use domain::usecases::report::send_daily_report;
@@ -27,9 +26,7 @@ pub async fn handle_monitoring_event<S: EventStore + AgentStore>(
         agents: store,
         pusher: &NoPusher,
     };
-    Ok(master
-        .handle_json(payload, Some(Target::HandleMonitoringEvents), now)
-        .await?)
+    Ok(master.handle_occurrence_json(payload, now).await?)
 }
 
 /// UpdateDeployment: one agent lifecycle envelope.
@@ -45,9 +42,7 @@ pub async fn handle_deployment_event(
         agents,
         pusher,
     };
-    Ok(master
-        .handle_json(payload, Some(Target::UpdateDeployment), now)
-        .await?)
+    Ok(master.handle_agent_json(payload, now).await?)
 }
 
 /// DailyReport: the previous UTC day, or `{"date": "YYYY-MM-DD"}`.
