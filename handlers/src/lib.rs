@@ -2,6 +2,8 @@
 //! master's envelope dispatch, and the local-mode wiring of `monitoring`.
 
 pub mod api;
+#[cfg(feature = "local")]
+pub mod cli;
 #[cfg(feature = "test-support")]
 pub mod fuzz_checks;
 #[cfg(feature = "aws")]

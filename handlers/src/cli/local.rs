@@ -1,0 +1,49 @@
+//! `monitoring local`.
+
+use crate::local::{run_local, LocalOptions};
+use domain::model::{AccountId, Region};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Address of the REST API.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Folder of the SQLite store, read offsets and the report outbox.
+    #[arg(long, env = "MONITORING_DATA_DIR", default_value = "monitoring-data")]
+    data_dir: PathBuf,
+    /// Folder of log files: each file is a log group, named by its path relative to this folder.
+    #[arg(long, default_value = "logs")]
+    logs: PathBuf,
+    /// How often the agent reads the logs (e.g. 2s, 60s, 5m), until a pushed config sets schedule_minutes.
+    #[arg(long, default_value = "60s", value_parser = humantime::parse_duration)]
+    interval: Duration,
+    /// Account id of the local agent.
+    #[arg(long, default_value = "000000000000")]
+    account: AccountId,
+    /// Region of the local agent.
+    #[arg(long, default_value = "local")]
+    region: Region,
+}
+
+pub async fn run(args: Args) -> ExitCode {
+    if args.interval.is_zero() {
+        eprintln!("error: --interval must be more than 0");
+        return ExitCode::from(2);
+    }
+    let opts = LocalOptions {
+        listen: args.listen,
+        data_dir: args.data_dir,
+        logs: args.logs,
+        interval: args.interval,
+        account: args.account,
+        region: args.region,
+    };
+    match run_local(opts).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => super::failed(e),
+    }
+}
