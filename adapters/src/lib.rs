@@ -13,6 +13,8 @@
 //! jitter), [`keys`] (sortable time and day keys), [`random`] and [`sync`]
 //! (a lock that ignores poisoning).
 
+#[cfg(feature = "alerts")]
+pub mod alert_channels;
 pub mod atomic_file;
 #[cfg(feature = "aws")]
 pub mod aws;

@@ -1,6 +1,7 @@
 //! The pure core of aws-monitoring: models, classification, fingerprints,
 //! windows, cursors, the use cases and the ports they need. No AWS SDK, no I/O.
 
+pub mod alerts;
 pub mod classify;
 pub mod cursor;
 pub mod envelope;

@@ -335,3 +335,98 @@ mod tests {
         assert_eq!(r, None);
     }
 }
+
+/// A store write that may alert, waiting in an outbox (local mode) or read
+/// from a DynamoDB stream record. `id` is stable across redeliveries.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PendingChange {
+    pub id: String,
+    pub change: crate::alerts::Change,
+}
+
+/// The outbox the local store fills in the same transaction as its writes.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait AlertOutbox: Send + Sync {
+    /// Changes not yet done, oldest first.
+    async fn pending(&self, limit: usize) -> Result<Vec<PendingChange>, PortError>;
+    /// Every channel has had its say on this change.
+    async fn done(&self, id: &str) -> Result<(), PortError>;
+}
+
+/// Where one (change, channel) delivery stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admission {
+    /// Send it: newly admitted by the storm window, or admitted before and not yet sent.
+    Send,
+    /// Held back by storm control; it counts in the window's summary.
+    Held,
+    /// Sent or rejected before: nothing to do.
+    Done,
+}
+
+/// A storm window of a channel that held alerts back and wants its summary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldBack {
+    pub channel: String,
+    pub window: crate::alerts::StormWindow,
+    pub count: u64,
+    /// Up to [`crate::alerts::MAX_SUMMARY_TITLES`].
+    pub titles: Vec<String>,
+}
+
+/// Per-channel delivery records and storm windows, so a retry re-sends only
+/// what did not go, and storm control holds across restarts.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait DeliveryLog: Send + Sync {
+    /// Atomically and idempotently: the first call for (change, channel)
+    /// admits it if the channel's storm window (the one open at `now`, or a
+    /// new one from `now`, see [`crate::alerts::StormPolicy::window_from`])
+    /// has admitted fewer than `max_per_window`, else holds it (with
+    /// `title`, for the summary); later calls answer the same (`Done` once
+    /// [`DeliveryLog::finished`]).
+    async fn admit(
+        &self,
+        change_id: &str,
+        channel: &str,
+        now: DateTime<Utc>,
+        policy: crate::alerts::StormPolicy,
+        title: &str,
+    ) -> Result<Admission, PortError>;
+    /// The admitted delivery was sent, or refused for good by the receiver.
+    async fn finished(&self, change_id: &str, channel: &str) -> Result<(), PortError>;
+    /// Windows ended by `now` that held alerts back and have no summary yet.
+    async fn held_back(&self, now: DateTime<Utc>) -> Result<Vec<HeldBack>, PortError>;
+    /// The summary of this window went out.
+    async fn summarised(
+        &self,
+        channel: &str,
+        window: crate::alerts::StormWindow,
+    ) -> Result<(), PortError>;
+}
+
+/// Why a channel did not take a message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SendError {
+    /// The receiver refused it for good (a 4xx other than 429): not retried.
+    #[error("refused: {0}")]
+    Rejected(String),
+    /// Transient failures that outlived the sender's own retries, or ours.
+    #[error(transparent)]
+    Port(#[from] PortError),
+}
+
+/// Delivers rendered alerts to one kind of channel, retrying transient
+/// failures itself (with backoff, honouring `Retry-After`).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait AlertSender: Send + Sync {
+    async fn send(
+        &self,
+        channel: &crate::alerts::Channel,
+        message_id: &str,
+        timestamp: DateTime<Utc>,
+        rendered: &crate::alerts::Rendered,
+    ) -> Result<(), SendError>;
+}

@@ -5,4 +5,5 @@ pub mod api;
 pub mod deployment;
 pub mod ingest;
 pub mod master;
+pub mod notify;
 pub mod report;

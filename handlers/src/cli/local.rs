@@ -1,6 +1,6 @@
 //! `monitoring local`.
 
-use crate::local::{run_local, LocalOptions};
+use crate::local::{load_alerts, run_local, LocalOptions};
 use domain::model::{AccountId, Region};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -27,6 +27,9 @@ pub struct Args {
     /// Region of the local agent.
     #[arg(long, default_value = "local")]
     region: Region,
+    /// Alert channels (JSON: console_url, channels, storm); refused at start if invalid.
+    #[arg(long, value_name = "FILE")]
+    alerts: Option<PathBuf>,
 }
 
 pub async fn run(args: Args) -> ExitCode {
@@ -34,6 +37,16 @@ pub async fn run(args: Args) -> ExitCode {
         eprintln!("error: --interval must be more than 0");
         return ExitCode::from(2);
     }
+    let alerts = match &args.alerts {
+        Some(path) => match load_alerts(path) {
+            Ok(config) => config,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        },
+        None => Default::default(),
+    };
     let opts = LocalOptions {
         listen: args.listen,
         data_dir: args.data_dir,
@@ -41,6 +54,7 @@ pub async fn run(args: Args) -> ExitCode {
         interval: args.interval,
         account: args.account,
         region: args.region,
+        alerts,
     };
     match run_local(opts).await {
         Ok(()) => ExitCode::SUCCESS,

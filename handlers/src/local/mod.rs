@@ -2,10 +2,12 @@
 //! files, the in-process bus and the outbox, with the REST API on loopback.
 
 mod agent;
+mod alerts;
 mod ingest;
 mod report;
 mod server;
 
+pub use alerts::{load_alerts, send_test_alerts, ChannelResult};
 pub use ingest::{ingest_files, FileCounts, FileOutcome};
 pub use report::write_report;
 pub use server::run_local;
@@ -75,6 +77,8 @@ pub struct LocalOptions {
     pub interval: Duration,
     pub account: AccountId,
     pub region: Region,
+    /// The alert channels (`--alerts`); none by default.
+    pub alerts: domain::alerts::AlertsConfig,
 }
 
 /// The schedule, in whole minutes, that stands for `--interval` in the config.

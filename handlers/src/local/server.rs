@@ -55,11 +55,26 @@ pub async fn run_local(opts: LocalOptions) -> Result<(), BoxError> {
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let agent_task = spawn_agent_loop(agent.clone(), inbox, stop_rx.clone());
+    let notifier_task = super::alerts::spawn_notifier(
+        store.clone(),
+        opts.alerts.clone(),
+        dir.outbox(),
+        stop_rx.clone(),
+    )?;
     let report_task = spawn_midnight_reports(
         store.clone(),
         OutboxMailer::new(dir.outbox()),
         stop_rx.clone(),
     );
+    if !opts.alerts.channels.is_empty() {
+        let names: Vec<&str> = opts
+            .alerts
+            .channels
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect();
+        tracing::info!(channels = %names.join(", "), "alerts on");
+    }
     tracing::info!(
         "monitoring local: API on http://{addr}, data in {}, logs from {}, agent {} every {}",
         opts.data_dir.display(),
@@ -77,6 +92,7 @@ pub async fn run_local(opts: LocalOptions) -> Result<(), BoxError> {
     let _ = stop_tx.send(true);
     agent_task.await?;
     report_task.await?;
+    notifier_task.await?;
     server_task.await??;
     tracing::info!("stopped");
     Ok(())

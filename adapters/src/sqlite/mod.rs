@@ -16,9 +16,12 @@
 //! SQLite calls block, so each one runs on tokio's blocking pool, not on the
 //! async workers.
 
+mod alerts;
+
 use crate::keys::{day_key, time_key};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
+use domain::alerts::Before;
 use domain::model::{
     Agent, AgentId, DayActivity, Event, EventFilter, EventId, EventPageKey, EventPatch, Occurrence,
     Page,
@@ -34,7 +37,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Bumped when the schema changes; a newer file is refused rather than misread.
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS events (
@@ -67,6 +70,32 @@ CREATE TABLE IF NOT EXISTS agents (
     id       TEXT NOT NULL PRIMARY KEY,
     revision INTEGER NOT NULL,
     body     TEXT NOT NULL
+) WITHOUT ROWID;
+
+-- Version 2: the alerts outbox, written in the transaction of the event
+-- write it describes, and the per-channel deliveries and storm windows.
+CREATE TABLE IF NOT EXISTS alert_outbox (
+    id       INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id TEXT NOT NULL,
+    body     TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS alert_deliveries (
+    change_id    TEXT NOT NULL,
+    channel      TEXT NOT NULL,
+    window_start INTEGER NOT NULL,
+    window_end   INTEGER NOT NULL,
+    state        TEXT NOT NULL,
+    title        TEXT NOT NULL,
+    PRIMARY KEY (change_id, channel)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS alert_deliveries_by_window
+    ON alert_deliveries (channel, window_start, state);
+
+CREATE TABLE IF NOT EXISTS alert_summaries (
+    channel      TEXT NOT NULL,
+    window_start INTEGER NOT NULL,
+    PRIMARY KEY (channel, window_start)
 ) WITHOUT ROWID;
 
 CREATE TABLE IF NOT EXISTS agent_states (
@@ -200,14 +229,16 @@ fn record_in(
     if inserted == 0 {
         return Ok(Recorded::Duplicate);
     }
-    let event = match load_event(tx, &o.event_id)? {
+    let (before, event) = match load_event(tx, &o.event_id)? {
         Some(mut event) => {
+            let before = Before::from(&event);
             event.apply(o, now);
-            event
+            (Some(before), event)
         }
-        None => Event::from_first(o, now),
+        None => (None, Event::from_first(o, now)),
     };
     save_event(tx, &event)?;
+    alerts::record_change(tx, before, &event)?;
     let count = to_sql_count(o.count, "day counter")?;
     tx.prepare_cached(
         "INSERT INTO event_days (day, event_id, count) VALUES (?1, ?2, ?3)
@@ -424,11 +455,13 @@ impl EventStore for SqliteStore {
             let tx = begin_immediate(conn, &format!("updating event {id}"))?;
             let mut event = load_event(&tx, &id)?.ok_or(UpdateEventError::NotFound)?;
             UpdateEventError::check_version(&event, expected_version)?;
+            let before = Before::from(&event);
             let version_before = event.version;
             patch.apply_to(&mut event, now);
             // The version moves exactly when something visible changed.
             if event.version != version_before {
                 save_event(&tx, &event)?;
+                alerts::record_change(&tx, Some(before), &event)?;
                 tx.commit()
                     .context(|| format!("updating event {id}: committing"))?;
             }
