@@ -17,3 +17,6 @@ pub use config::{AlertsConfig, Channel, ChannelKind, Secret, StormPolicy};
 pub use render::{render, test_event, Message, MessageBody, Rendered, Summary};
 pub use signature::{sign, SignatureError, WebhookSignature};
 pub use storm::{StormWindow, MAX_SUMMARY_TITLES};
+
+#[cfg(test)]
+mod tests;
