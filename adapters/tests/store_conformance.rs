@@ -55,6 +55,10 @@ async fn sqlite_state_on_disk() -> SqliteStateOnDisk {
     }
 }
 
+adapters::delivery_log_conformance!(memory_deliveries, async {
+    Box::new(adapters::memory::MemoryDeliveryLog::new())
+});
+adapters::delivery_log_conformance!(sqlite_deliveries, sqlite_on_disk());
 adapters::event_store_conformance!(memory_events, async { Box::new(MemoryEventStore::new()) });
 adapters::agent_store_conformance!(memory_agents, async { Box::new(MemoryAgentStore::new()) });
 adapters::agent_state_conformance!(memory_agent_state, async {
@@ -217,4 +221,39 @@ async fn sqlite_refuses_a_file_from_a_newer_schema() {
         .err()
         .expect("a newer schema is refused");
     assert!(err.to_string().contains("schema version 99"), "{err}");
+}
+
+/// The alerts outbox is written in the transaction of the event write, and
+/// only for writes that may alert.
+#[tokio::test]
+async fn sqlite_queues_alertable_changes_with_their_writes() {
+    use domain::alerts::Transition;
+    use domain::model::{EventPatch, Severity, Status};
+    use domain::ports::AlertOutbox;
+    let store = sqlite_on_disk().await;
+    let t = at("2026-11-25T10:00:00Z");
+    let first = OccurrenceSpec::log("boom", "w1", t).build();
+    store.record(&first, t).await.unwrap();
+    store.record(&first, t).await.unwrap(); // a redelivery: a duplicate
+    store
+        .record(&OccurrenceSpec::log("boom", "w2", t).build(), t)
+        .await
+        .unwrap(); // a repeat of an open event
+    let pending = store.pending(10).await.unwrap();
+    assert_eq!(pending.len(), 1, "only the creation may alert: {pending:?}");
+    assert_eq!(pending[0].change.transition(Severity::Low), Some(Transition::Opened));
+
+    let patch = EventPatch {
+        status: Some(Status::Resolved),
+        ..EventPatch::default()
+    };
+    store.update(&first.event_id, &patch, None, t).await.unwrap();
+    let pending = store.pending(10).await.unwrap();
+    assert_eq!(pending.len(), 2);
+    assert_eq!(pending[1].change.transition(Severity::Low), Some(Transition::Resolved));
+
+    store.done(&pending[0].id).await.unwrap();
+    let left = store.pending(10).await.unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].id, pending[1].id, "ids are stable across reads");
 }

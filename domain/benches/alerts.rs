@@ -18,8 +18,19 @@ const CONFIG: &str = r#"{"channels": [
 fn changes(n: usize) -> Vec<Change> {
     let now = "2026-11-25T10:00:00Z".parse().unwrap();
     let base = test_event(now);
-    let sev = [Severity::Low, Severity::Medium, Severity::High, Severity::Critical];
-    let status = [Status::Open, Status::Open, Status::Acknowledged, Status::Resolved, Status::Ignored];
+    let sev = [
+        Severity::Low,
+        Severity::Medium,
+        Severity::High,
+        Severity::Critical,
+    ];
+    let status = [
+        Status::Open,
+        Status::Open,
+        Status::Acknowledged,
+        Status::Resolved,
+        Status::Ignored,
+    ];
     (0..n)
         .map(|i| {
             let mut before = base.clone();

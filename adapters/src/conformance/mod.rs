@@ -5,6 +5,7 @@
 //! * [`events`]: `EventStore`, run by `event_store_conformance!`;
 //! * [`agents`]: `AgentStore`, run by `agent_store_conformance!`;
 //! * [`agent_state`]: `AgentStateStore`, run by `agent_state_conformance!`;
+//! * [`deliveries`]: `DeliveryLog` (alerts), run by `delivery_log_conformance!`;
 //! * this module: the fixtures the cases share ([`OccurrenceSpec`],
 //!   [`agent`], [`list_all`], ...).
 //!
@@ -483,4 +484,5 @@ macro_rules! suite {
 
 pub mod agent_state;
 pub mod agents;
+pub mod deliveries;
 pub mod events;

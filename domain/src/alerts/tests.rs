@@ -56,7 +56,10 @@ fn a_resolved_event_with_new_occurrences_regresses_but_a_person_reopening_it_doe
         change(Some((High, Resolved, 3)), (High, Open, 4)).transition(High),
         Some(Transition::Regressed)
     );
-    assert_eq!(change(Some((High, Resolved, 3)), (High, Open, 3)).transition(High), None);
+    assert_eq!(
+        change(Some((High, Resolved, 3)), (High, Open, 3)).transition(High),
+        None
+    );
 }
 
 #[test]
@@ -67,7 +70,10 @@ fn any_change_to_resolved_is_a_resolution() {
             Some(Transition::Resolved)
         );
     }
-    assert_eq!(change(Some((High, Resolved, 3)), (High, Resolved, 4)).transition(High), None);
+    assert_eq!(
+        change(Some((High, Resolved, 3)), (High, Resolved, 4)).transition(High),
+        None
+    );
     // An alarm first seen in OK is not news.
     assert_eq!(change(None, (High, Resolved, 1)).transition(Low), None);
 }
@@ -75,9 +81,18 @@ fn any_change_to_resolved_is_a_resolution() {
 #[test]
 fn an_ignored_event_never_alerts() {
     assert_eq!(change(None, (Critical, Ignored, 1)).transition(Low), None);
-    assert_eq!(change(Some((High, Ignored, 1)), (Critical, Ignored, 2)).transition(Low), None);
-    assert_eq!(change(Some((High, Ignored, 1)), (High, Open, 1)).transition(Low), None);
-    assert_eq!(change(Some((High, Open, 1)), (High, Ignored, 1)).transition(Low), None);
+    assert_eq!(
+        change(Some((High, Ignored, 1)), (Critical, Ignored, 2)).transition(Low),
+        None
+    );
+    assert_eq!(
+        change(Some((High, Ignored, 1)), (High, Open, 1)).transition(Low),
+        None
+    );
+    assert_eq!(
+        change(Some((High, Open, 1)), (High, Ignored, 1)).transition(Low),
+        None
+    );
 }
 
 const DESIGN_EXAMPLE: &str = r#"{"console_url": "http://127.0.0.1:8080/console",
@@ -96,7 +111,11 @@ fn the_documented_alerts_file_parses_with_its_defaults() {
     assert_eq!(c.channels[2].min_severity, High, "default min_severity");
     assert_eq!(
         c.channels[2].transitions,
-        [Transition::Opened, Transition::Regressed, Transition::Escalated]
+        [
+            Transition::Opened,
+            Transition::Regressed,
+            Transition::Escalated
+        ]
     );
     assert_eq!(c.storm, StormPolicy::default());
     assert_eq!(
@@ -109,18 +128,51 @@ fn the_documented_alerts_file_parses_with_its_defaults() {
 fn a_bad_alerts_file_names_the_offending_field() {
     let cases = [
         (r#"{"channels":[{"name":"a","kind":"pigeon"}]}"#, "kind:"),
-        (r#"{"channels":[{"name":"a","kind":"email","to":["x@y"],"min_severity":"urgent"}]}"#, "min_severity:"),
-        (r#"{"channels":[{"name":"a","kind":"email","to":["x@y"],"transitions":["born"]}]}"#, "transitions:"),
-        (r#"{"channels":[{"name":"a","kind":"webhook","url":"http://h","secret":"plain"}]}"#, "secret:"),
-        (r#"{"channels":[{"name":"a","kind":"webhook","secret":"whsec_AAAA"}]}"#, "url:"),
-        (r#"{"channels":[{"name":"a","kind":"slack","url":"ftp://h"}]}"#, "url:"),
-        (r#"{"channels":[{"name":"a","kind":"email","to":[]}]}"#, "to:"),
-        (r#"{"channels":[{"name":"a","kind":"slack","url":"http://h","to":["x@y"]}]}"#, "to:"),
+        (
+            r#"{"channels":[{"name":"a","kind":"email","to":["x@y"],"min_severity":"urgent"}]}"#,
+            "min_severity:",
+        ),
+        (
+            r#"{"channels":[{"name":"a","kind":"email","to":["x@y"],"transitions":["born"]}]}"#,
+            "transitions:",
+        ),
+        (
+            r#"{"channels":[{"name":"a","kind":"webhook","url":"http://h","secret":"plain"}]}"#,
+            "secret:",
+        ),
+        (
+            r#"{"channels":[{"name":"a","kind":"webhook","secret":"whsec_AAAA"}]}"#,
+            "url:",
+        ),
+        (
+            r#"{"channels":[{"name":"a","kind":"slack","url":"ftp://h"}]}"#,
+            "url:",
+        ),
+        (
+            r#"{"channels":[{"name":"a","kind":"email","to":[]}]}"#,
+            "to:",
+        ),
+        (
+            r#"{"channels":[{"name":"a","kind":"slack","url":"http://h","to":["x@y"]}]}"#,
+            "to:",
+        ),
         (r#"{"channels":[{"name":"a","kind":"sns"}]}"#, "topic_arn:"),
-        (r#"{"channels":[{"name":"a","kind":"email","to":["x@y"]},{"name":"a","kind":"email","to":["x@y"]}]}"#, "name:"),
-        (r#"{"channels":[],"storm":{"max_per_window":0}}"#, "storm.max_per_window:"),
-        (r#"{"channels":[{"name":"a","kind":"email","to":["x@y"],"colour":"red"}]}"#, "colour"),
-        (r#"{"channels":[{"name":"a","kind":"email","to":["x@y"],"accounts":["12"]}]}"#, "accounts:"),
+        (
+            r#"{"channels":[{"name":"a","kind":"email","to":["x@y"]},{"name":"a","kind":"email","to":["x@y"]}]}"#,
+            "name:",
+        ),
+        (
+            r#"{"channels":[],"storm":{"max_per_window":0}}"#,
+            "storm.max_per_window:",
+        ),
+        (
+            r#"{"channels":[{"name":"a","kind":"email","to":["x@y"],"colour":"red"}]}"#,
+            "colour",
+        ),
+        (
+            r#"{"channels":[{"name":"a","kind":"email","to":["x@y"],"accounts":["12"]}]}"#,
+            "accounts:",
+        ),
     ];
     for (text, field) in cases {
         let e = AlertsConfig::from_json(text).unwrap_err().to_string();
@@ -198,7 +250,10 @@ fn slack_gets_a_text_fallback_blocks_and_the_console_link() {
     });
     let v: serde_json::Value =
         serde_json::from_str(&m.slack_json(Some("http://c/console/events/x"))).unwrap();
-    assert!(v["text"].as_str().unwrap().starts_with("[CRITICAL] opened:"));
+    assert!(v["text"]
+        .as_str()
+        .unwrap()
+        .starts_with("[CRITICAL] opened:"));
     assert_eq!(v["blocks"][0]["type"], "header");
     let all = v["blocks"].to_string();
     assert!(all.contains("*Count*\\n3"), "{all}");

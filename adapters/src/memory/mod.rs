@@ -5,6 +5,10 @@
 //! the same against SQLite or DynamoDB. The other fakes record what they are
 //! given so that tests can assert on it.
 
+mod deliveries;
+
+pub use deliveries::MemoryDeliveryLog;
+
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::envelope::Envelope;
