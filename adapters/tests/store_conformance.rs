@@ -241,16 +241,25 @@ async fn sqlite_queues_alertable_changes_with_their_writes() {
         .unwrap(); // a repeat of an open event
     let pending = store.pending(10).await.unwrap();
     assert_eq!(pending.len(), 1, "only the creation may alert: {pending:?}");
-    assert_eq!(pending[0].change.transition(Severity::Low), Some(Transition::Opened));
+    assert_eq!(
+        pending[0].change.transition(Severity::Low),
+        Some(Transition::Opened)
+    );
 
     let patch = EventPatch {
         status: Some(Status::Resolved),
         ..EventPatch::default()
     };
-    store.update(&first.event_id, &patch, None, t).await.unwrap();
+    store
+        .update(&first.event_id, &patch, None, t)
+        .await
+        .unwrap();
     let pending = store.pending(10).await.unwrap();
     assert_eq!(pending.len(), 2);
-    assert_eq!(pending[1].change.transition(Severity::Low), Some(Transition::Resolved));
+    assert_eq!(
+        pending[1].change.transition(Severity::Low),
+        Some(Transition::Resolved)
+    );
 
     store.done(&pending[0].id).await.unwrap();
     let left = store.pending(10).await.unwrap();

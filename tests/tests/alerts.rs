@@ -22,6 +22,7 @@ struct Received {
     path: String,
     headers: HashMap<String, String>,
     body: String,
+    at: Instant,
 }
 
 impl Received {
@@ -34,7 +35,8 @@ impl Received {
 }
 
 /// A loopback HTTP receiver: `/flaky` answers 500 to the first two tries of
-/// each webhook-id, `/bad` always 400, anything else 200.
+/// each webhook-id, `/busy` 429 with `Retry-After: 1` to the first, `/bad`
+/// always 400, anything else 200.
 struct Receiver {
     port: u16,
     got: Arc<Mutex<Vec<Received>>>,
@@ -52,7 +54,7 @@ impl Receiver {
                 let Some(req) = read_request(&mut stream) else {
                     continue;
                 };
-                let status = {
+                let (status, extra) = {
                     let mut log = log.lock().unwrap();
                     let tries = log
                         .iter()
@@ -63,14 +65,15 @@ impl Receiver {
                         .count();
                     log.push(req.clone());
                     match req.path.as_str() {
-                        "/flaky" if tries < 2 => 500,
-                        "/bad" => 400,
-                        _ => 200,
+                        "/flaky" if tries < 2 => (500, ""),
+                        "/busy" if tries < 1 => (429, "retry-after: 1\r\n"),
+                        "/bad" => (400, ""),
+                        _ => (200, ""),
                     }
                 };
                 let _ = write!(
                     stream,
-                    "HTTP/1.1 {status} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+                    "HTTP/1.1 {status} X\r\n{extra}content-length: 0\r\nconnection: close\r\n\r\n"
                 );
             }
         });
@@ -138,6 +141,7 @@ fn read_request(stream: &mut std::net::TcpStream) -> Option<Received> {
         path,
         headers,
         body: String::from_utf8(body).ok()?,
+        at: Instant::now(),
     })
 }
 
@@ -284,6 +288,7 @@ fn write_alerts(dir: &Path, receiver: &Receiver, storm: Value) -> PathBuf {
             {"name": "pager", "kind": "webhook", "url": receiver.url("/hook"), "secret": SECRET,
              "min_severity": "low", "transitions": all},
             {"name": "flaky", "kind": "webhook", "url": receiver.url("/flaky"), "secret": SECRET, "min_severity": "low"},
+            {"name": "busy", "kind": "webhook", "url": receiver.url("/busy"), "secret": SECRET, "min_severity": "critical"},
             {"name": "refusing", "kind": "webhook", "url": receiver.url("/bad"), "secret": SECRET, "min_severity": "low"},
             {"name": "ops", "kind": "slack", "url": receiver.url("/slack"), "min_severity": "critical"},
             {"name": "mail", "kind": "email", "to": ["oncall@example.com"]},
@@ -362,6 +367,18 @@ fn one_alert_per_transition_signed_retried_and_never_for_repeats_or_ignored_even
         ids.len(),
         2,
         "each alert keeps its webhook-id across retries: {flaky:#?}"
+    );
+
+    // A 429 is retried after its Retry-After.
+    receiver.wait_for("the busy channel's second try", |r| {
+        r.on("/busy").len() == 2
+    });
+    let busy = receiver.on("/busy");
+    assert_eq!(busy[0].headers["webhook-id"], busy[1].headers["webhook-id"]);
+    assert!(
+        busy[1].at - busy[0].at >= Duration::from_millis(950),
+        "{:?}",
+        busy[1].at - busy[0].at
     );
 
     // A 400 is not retried: one request per alert.
