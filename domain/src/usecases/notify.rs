@@ -1,11 +1,13 @@
 //! Notify: deliver each store write that alerts to the channels that want
 //! it, once per channel, through storm control; then the storm summaries.
 
-use crate::alerts::{render, AlertsConfig, Channel, Message, MessageBody, Summary};
+use crate::alerts::{render, AlertsConfig, Channel, Message, MessageBody, Summary, Transition};
 use crate::ports::{
     Admission, AlertOutbox, AlertSender, DeliveryLog, HeldBack, PendingChange, PortError, SendError,
 };
 use chrono::{DateTime, Utc};
+use futures_util::future::join_all;
+use std::collections::HashSet;
 
 /// What one pass delivered.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -14,6 +16,15 @@ pub struct NotifyReport {
     pub held: usize,
     pub rejected: usize,
     pub summaries: usize,
+}
+
+/// How one (change, channel) delivery ended.
+enum Delivered {
+    Sent,
+    Held,
+    Rejected,
+    /// Sent or rejected by an earlier attempt.
+    Before,
 }
 
 /// A channel that failed transiently; the change stays pending (local) or
@@ -47,68 +58,105 @@ pub struct Notifier<'a> {
 }
 
 impl Notifier<'_> {
-    /// Delivers one change to every channel that wants it. Every channel is
-    /// tried; the first transient failure is returned after that.
+    /// Delivers one change to every channel that wants it, concurrently.
+    /// Every channel is tried; the first transient failure is returned after.
     pub async fn deliver(
         &self,
         pending: &PendingChange,
         now: DateTime<Utc>,
     ) -> Result<NotifyReport, NotifyError> {
+        self.deliver_avoiding(pending, now, &mut HashSet::new())
+            .await
+    }
+
+    /// [`Notifier::deliver`], not trying the channels in `down` (they failed
+    /// earlier in this pass: the change stays pending for them) and adding
+    /// those that fail now, so one dead receiver does not slow every change.
+    pub async fn deliver_avoiding(
+        &self,
+        pending: &PendingChange,
+        now: DateTime<Utc>,
+        down: &mut HashSet<String>,
+    ) -> Result<NotifyReport, NotifyError> {
         let mut report = NotifyReport::default();
         let mut failure = None;
+        let mut attempts = Vec::new();
         for channel in &self.config.channels {
             let Some(transition) = channel.transition(&pending.change) else {
                 continue;
             };
-            let event = &pending.change.after;
-            let admission = self
-                .log
-                .admit(
-                    &pending.id,
-                    &channel.name,
-                    now,
-                    self.config.storm,
-                    &event.title,
-                )
-                .await
-                .map_err(NotifyError::store)?;
-            match admission {
-                Admission::Done => continue,
-                Admission::Held => {
-                    report.held += 1;
-                    continue;
-                }
-                Admission::Send => {}
+            if down.contains(&channel.name) {
+                failure.get_or_insert(NotifyError {
+                    channel: channel.name.clone(),
+                    error: PortError::Transient("failed earlier in this pass".into()),
+                });
+                continue;
             }
-            let message = Message {
-                id: message_id(&pending.id, &channel.name),
-                timestamp: now,
-                body: MessageBody::Event {
-                    transition,
-                    event: Box::new(event.clone()),
-                },
-            };
-            match self.send(channel, &message).await {
-                Ok(()) => report.sent += 1,
-                Err(SendError::Rejected(reason)) => {
-                    tracing::warn!(channel = %channel.name, event = %event.id, "alert refused, not retried: {reason}");
-                    report.rejected += 1;
-                }
-                Err(SendError::Port(error)) => {
-                    tracing::warn!(channel = %channel.name, event = %event.id, "alert not delivered yet: {error}");
-                    failure.get_or_insert(NotifyError {
-                        channel: channel.name.clone(),
-                        error,
-                    });
-                    continue;
+            attempts.push(self.deliver_to(channel, transition, pending, now));
+        }
+        for (channel, result) in join_all(attempts).await {
+            match result {
+                Ok(Delivered::Sent) => report.sent += 1,
+                Ok(Delivered::Held) => report.held += 1,
+                Ok(Delivered::Rejected) => report.rejected += 1,
+                Ok(Delivered::Before) => {}
+                Err(e) => {
+                    down.insert(channel.to_owned());
+                    failure.get_or_insert(e);
                 }
             }
-            self.log
-                .finished(&pending.id, &channel.name)
-                .await
-                .map_err(NotifyError::store)?;
         }
         failure.map_or(Ok(report), Err)
+    }
+
+    /// One (change, channel) delivery: admitted by the storm window, sent,
+    /// then recorded as finished.
+    async fn deliver_to<'c>(
+        &self,
+        channel: &'c Channel,
+        transition: Transition,
+        pending: &PendingChange,
+        now: DateTime<Utc>,
+    ) -> (&'c str, Result<Delivered, NotifyError>) {
+        let name = channel.name.as_str();
+        let event = &pending.change.after;
+        let store = |error| NotifyError {
+            channel: name.to_owned(),
+            error,
+        };
+        let admission = self
+            .log
+            .admit(&pending.id, name, now, self.config.storm, &event.title)
+            .await;
+        match admission {
+            Err(e) => return (name, Err(store(e))),
+            Ok(Admission::Done) => return (name, Ok(Delivered::Before)),
+            Ok(Admission::Held) => return (name, Ok(Delivered::Held)),
+            Ok(Admission::Send) => {}
+        }
+        let message = Message {
+            id: message_id(&pending.id, name),
+            timestamp: now,
+            body: MessageBody::Event {
+                transition,
+                event: Box::new(event.clone()),
+            },
+        };
+        let delivered = match self.send(channel, &message).await {
+            Ok(()) => Delivered::Sent,
+            Err(SendError::Rejected(reason)) => {
+                tracing::warn!(channel = name, event = %event.id, "alert refused, not retried: {reason}");
+                Delivered::Rejected
+            }
+            Err(SendError::Port(error)) => {
+                tracing::warn!(channel = name, event = %event.id, "alert not delivered yet: {error}");
+                return (name, Err(store(error)));
+            }
+        };
+        match self.log.finished(&pending.id, name).await {
+            Ok(()) => (name, Ok(delivered)),
+            Err(e) => (name, Err(store(e))),
+        }
     }
 
     async fn send(&self, channel: &Channel, message: &Message) -> Result<(), SendError> {
@@ -164,8 +212,9 @@ impl Notifier<'_> {
     ) -> Result<NotifyReport, NotifyError> {
         let mut total = NotifyReport::default();
         let mut failure = None;
+        let mut down = HashSet::new();
         for pending in outbox.pending(500).await.map_err(NotifyError::store)? {
-            match self.deliver(&pending, now).await {
+            match self.deliver_avoiding(&pending, now, &mut down).await {
                 Ok(r) => {
                     total.sent += r.sent;
                     total.held += r.held;
@@ -195,5 +244,80 @@ fn summary_message(held: &HeldBack, now: DateTime<Utc>) -> Message {
             window_start: held.window.start,
             window_end: held.window.end,
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alerts::{test_event, Change};
+    use crate::ports::{MockAlertOutbox, MockAlertSender, MockDeliveryLog};
+    use std::sync::{Arc, Mutex};
+
+    const TWO_WEBHOOKS: &str = r#"{"channels": [
+      {"name": "dead", "kind": "webhook", "url": "http://127.0.0.1:9/x", "secret": "whsec_AAAA", "min_severity": "low"},
+      {"name": "live", "kind": "webhook", "url": "http://127.0.0.1:9/y", "secret": "whsec_AAAA", "min_severity": "low"}]}"#;
+
+    fn pending(id: &str) -> PendingChange {
+        let now = "2026-11-25T10:00:00Z".parse().unwrap();
+        PendingChange {
+            id: id.into(),
+            change: Change::new(None, &test_event(now)),
+        }
+    }
+
+    fn log_admitting_everything() -> MockDeliveryLog {
+        let mut log = MockDeliveryLog::new();
+        log.expect_admit().returning(|_, _, _, _, _| Ok(Admission::Send));
+        log.expect_finished().returning(|_, _| Ok(()));
+        log.expect_held_back().returning(|_| Ok(vec![]));
+        log
+    }
+
+    #[tokio::test]
+    async fn a_failing_channel_is_skipped_for_the_rest_of_the_pass_and_its_changes_stay_pending() {
+        let config = AlertsConfig::from_json(TWO_WEBHOOKS).unwrap();
+        let log = log_admitting_everything();
+        let calls = Arc::new(Mutex::new(Vec::<(String, String)>::new()));
+        let mut sender = MockAlertSender::new();
+        let seen = calls.clone();
+        sender.expect_send().returning(move |channel, id, _, _| {
+            seen.lock().unwrap().push((channel.name.clone(), id.to_owned()));
+            if channel.name == "dead" {
+                Err(SendError::Port(PortError::Transient("HTTP 503".into())))
+            } else {
+                Ok(())
+            }
+        });
+        let mut outbox = MockAlertOutbox::new();
+        outbox
+            .expect_pending()
+            .returning(|_| Ok(vec![pending("c1"), pending("c2")]));
+        outbox.expect_done().never();
+        let notifier = Notifier {
+            config: &config,
+            log: &log,
+            sender: &sender,
+        };
+        let err = notifier
+            .drain(&outbox, "2026-11-25T10:00:01Z".parse().unwrap())
+            .await
+            .unwrap_err();
+        assert_eq!(err.channel, "dead");
+        let calls = calls.lock().unwrap();
+        assert_eq!(calls.iter().filter(|(c, _)| c == "live").count(), 2);
+        assert_eq!(
+            calls.iter().filter(|(c, _)| c == "dead").count(),
+            1,
+            "not tried again in this pass: {calls:?}"
+        );
+    }
+
+    #[test]
+    fn a_message_id_is_stable_per_change_and_channel() {
+        assert_eq!(message_id("c1", "ops"), message_id("c1", "ops"));
+        assert_ne!(message_id("c1", "ops"), message_id("c1", "pager"));
+        assert_ne!(message_id("c1", "ops"), message_id("c2", "ops"));
+        assert!(message_id("c1", "ops").starts_with("msg_"));
     }
 }
