@@ -397,7 +397,10 @@ fn one_alert_per_transition_signed_retried_and_never_for_repeats_or_ignored_even
             })
             .unwrap_or(0)
     };
-    receiver.wait_for("the e-mail alert", |_| emls() == 1);
+    receiver.wait_for(
+        "the e-mail alerts (both problems are high or above)",
+        |_| emls() == 2,
+    );
 
     // Further occurrences of open events: nothing.
     append(

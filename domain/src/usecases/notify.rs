@@ -268,7 +268,8 @@ mod tests {
 
     fn log_admitting_everything() -> MockDeliveryLog {
         let mut log = MockDeliveryLog::new();
-        log.expect_admit().returning(|_, _, _, _, _| Ok(Admission::Send));
+        log.expect_admit()
+            .returning(|_, _, _, _, _| Ok(Admission::Send));
         log.expect_finished().returning(|_, _| Ok(()));
         log.expect_held_back().returning(|_| Ok(vec![]));
         log
@@ -282,7 +283,9 @@ mod tests {
         let mut sender = MockAlertSender::new();
         let seen = calls.clone();
         sender.expect_send().returning(move |channel, id, _, _| {
-            seen.lock().unwrap().push((channel.name.clone(), id.to_owned()));
+            seen.lock()
+                .unwrap()
+                .push((channel.name.clone(), id.to_owned()));
             if channel.name == "dead" {
                 Err(SendError::Port(PortError::Transient("HTTP 503".into())))
             } else {
