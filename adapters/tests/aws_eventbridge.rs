@@ -492,6 +492,7 @@ async fn the_config_pusher_sends_the_config_update_to_the_bus_of_the_template() 
         },
         config_version: 4,
         applied_config_version: 3,
+        config_updated_at: None,
         last_run: None,
         revision: 2,
     };

@@ -625,6 +625,10 @@ pub struct Agent {
     pub config: AgentConfig,
     pub config_version: u64,
     pub applied_config_version: u64,
+    /// When the desired config last changed (a `PUT`), so UpdateDeployment
+    /// can tell a push not applied in time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_updated_at: Option<DateTime<Utc>>,
     pub last_run: Option<LastRun>,
     /// Counts writes, for optimistic concurrency between the API and UpdateDeployment.
     #[serde(default)]

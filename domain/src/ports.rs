@@ -250,6 +250,7 @@ mod tests {
             config: AgentConfig::default(),
             config_version: 1,
             applied_config_version: 1,
+            config_updated_at: None,
             last_run: None,
             revision: 4,
         }

@@ -237,6 +237,7 @@ pub fn agent(account: &str, region: &str) -> Agent {
         },
         config_version: 3,
         applied_config_version: 2,
+        config_updated_at: None,
         last_run: Some(LastRun {
             window_start: at("2026-03-01T08:50:00Z"),
             window_end: at("2026-03-01T08:55:00Z"),

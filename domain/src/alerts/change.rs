@@ -16,14 +16,18 @@ pub enum Transition {
     Escalated,
     /// The event became resolved (an alarm back to OK, or a person).
     Resolved,
+    /// An agent turned stale, or did not apply a pushed config in time
+    /// (UpdateDeployment's alerts; never a transition of an event).
+    Agent,
 }
 
 impl Transition {
-    pub const ALL: [Transition; 4] = [
+    pub const ALL: [Transition; 5] = [
         Transition::Opened,
         Transition::Regressed,
         Transition::Escalated,
         Transition::Resolved,
+        Transition::Agent,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -32,6 +36,7 @@ impl Transition {
             Transition::Regressed => "regressed",
             Transition::Escalated => "escalated",
             Transition::Resolved => "resolved",
+            Transition::Agent => "agent",
         }
     }
 

@@ -80,6 +80,18 @@ impl Channel {
     }
 }
 
+impl Channel {
+    /// Whether this channel hears of agents' problems: it lists `agent` in
+    /// its transitions, an agent problem counts as `high`, and it has no
+    /// `sources` filter (sources are of events).
+    pub fn wants_agent_alerts(&self, account: &AccountId) -> bool {
+        self.transitions.contains(&Transition::Agent)
+            && self.min_severity <= Severity::High
+            && self.sources.is_none()
+            && self.accounts.as_ref().is_none_or(|a| a.contains(account))
+    }
+}
+
 /// At most `max_per_window` alerts per channel per window; the rest folds
 /// into one summary when the window ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -193,6 +205,13 @@ impl AlertsConfig {
         })
     }
 
+    /// The console page of an agent, when a console URL is set.
+    pub fn agent_link(&self, agent_id: &str) -> Option<String> {
+        self.console_url
+            .as_ref()
+            .map(|base| format!("{base}/agents/{agent_id}"))
+    }
+
     /// The console page of an event, when a console URL is set.
     pub fn event_link(&self, event_id: &str) -> Option<String> {
         self.console_url
@@ -262,7 +281,7 @@ impl RawChannel {
                     Transition::parse(t).ok_or_else(|| {
                         field_error(
                             "transitions",
-                            format!("unknown value {t:?}; expected opened, regressed, escalated or resolved"),
+                            format!("unknown value {t:?}; expected opened, regressed, escalated, resolved or agent"),
                         )
                     })
                 })

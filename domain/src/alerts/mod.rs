@@ -6,12 +6,14 @@
 //! notifier later matches it against each channel ([`Channel::transition`]),
 //! admits it through the channel's storm window and renders it.
 
+mod agent;
 mod change;
 mod config;
 mod render;
 mod signature;
 mod storm;
 
+pub use agent::{agent_problems, AgentProblem};
 pub use change::{Before, Change, Transition};
 pub use config::{AlertsConfig, Channel, ChannelKind, Secret, StormPolicy};
 pub use render::{render, test_event, Message, MessageBody, Rendered, Summary};

@@ -1,9 +1,10 @@
 //! The message each kind of channel gets: Slack `text` + Block Kit `blocks`,
 //! the signed webhook's JSON body, e-mail text + HTML, an SNS subject + text.
 
+use super::agent::AgentProblem;
 use super::change::Transition;
 use super::config::ChannelKind;
-use crate::model::{Event, Fingerprint, Severity, Status};
+use crate::model::{Agent, Event, Fingerprint, Severity, Status};
 use crate::usecases::report::escape_html;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{json, Value};
@@ -24,6 +25,11 @@ pub enum MessageBody {
         event: Box<Event>,
     },
     Summary(Summary),
+    /// An agent's problem (UpdateDeployment), with the agent as `GET /agents/{id}` shows it.
+    Agent {
+        problem: AgentProblem,
+        agent: Box<Agent>,
+    },
 }
 
 /// One alert: `id` is the `webhook-id`, the same on every retry.
@@ -82,6 +88,9 @@ impl Message {
             MessageBody::Event { transition, event } => {
                 (format!("event.{transition}"), json!({ "event": event }))
             }
+            MessageBody::Agent { problem, agent } => {
+                (problem.as_str().to_owned(), json!({ "agent": agent }))
+            }
             MessageBody::Summary(s) => (
                 "storm.summary".to_owned(),
                 json!({
@@ -106,6 +115,9 @@ impl Message {
                 event.account,
                 event.region
             ),
+            MessageBody::Agent { problem, agent } => {
+                format!("[AGENT] {}", problem.describe(agent))
+            }
             MessageBody::Summary(s) => format!(
                 "Alert storm: {} more alerts held back between {} and {}",
                 s.suppressed,
@@ -125,6 +137,14 @@ impl Message {
                     out.push_str(&format!("{name}: {value}\n"));
                 }
                 out.push_str(&format!("\n{}\n", clip(&event.sample, 2000)));
+                if let Some(link) = link {
+                    out.push_str(&format!("\n{link}\n"));
+                }
+            }
+            MessageBody::Agent { agent, .. } => {
+                for (name, value) in agent_facts(agent) {
+                    out.push_str(&format!("{name}: {value}\n"));
+                }
                 if let Some(link) = link {
                     out.push_str(&format!("\n{link}\n"));
                 }
@@ -165,6 +185,17 @@ impl Message {
                     blocks.push(json!({"type": "actions", "elements": [{"type": "button", "text": {"type": "plain_text", "text": "Open in the console"}, "url": link}]}));
                 }
             }
+            MessageBody::Agent { problem, agent } => {
+                blocks.push(json!({"type": "header", "text": {"type": "plain_text", "text": clip(&format!("⚠️ {}", problem.describe(agent)), 150)}}));
+                let fields: Vec<Value> = agent_facts(agent)
+                    .into_iter()
+                    .map(|(name, value)| json!({"type": "mrkdwn", "text": format!("*{name}*\n{}", slack_escape(&value))}))
+                    .collect();
+                blocks.push(json!({"type": "section", "fields": fields}));
+                if let Some(link) = link {
+                    blocks.push(json!({"type": "actions", "elements": [{"type": "button", "text": {"type": "plain_text", "text": "Open in the console"}, "url": link}]}));
+                }
+            }
             MessageBody::Summary(s) => {
                 blocks.push(json!({"type": "header", "text": {"type": "plain_text", "text": format!("Alert storm: {} alerts held back", s.suppressed)}}));
                 let list: String = s
@@ -200,6 +231,23 @@ impl Message {
                     "</table><pre style=\"background:#f6f8fa;padding:8px\">{}</pre>",
                     escape_html(&clip(&event.sample, 4000))
                 ));
+                if let Some(link) = link {
+                    html.push_str(&format!(
+                        "<p><a href=\"{0}\">{0}</a></p>",
+                        escape_html(link)
+                    ));
+                }
+            }
+            MessageBody::Agent { agent, .. } => {
+                html.push_str("<table>");
+                for (name, value) in agent_facts(agent) {
+                    html.push_str(&format!(
+                        "<tr><th align=\"left\">{}</th><td>{}</td></tr>",
+                        escape_html(name),
+                        escape_html(&value)
+                    ));
+                }
+                html.push_str("</table>");
                 if let Some(link) = link {
                     html.push_str(&format!(
                         "<p><a href=\"{0}\">{0}</a></p>",
@@ -249,6 +297,22 @@ fn facts(e: &Event) -> Vec<(&'static str, String)> {
         out.push(("Log group", group.clone()));
     }
     out
+}
+
+/// The facts of an agent alert, in order.
+fn agent_facts(a: &Agent) -> Vec<(&'static str, String)> {
+    vec![
+        ("Agent", format!("{} ({})", a.id, a.name)),
+        ("Status", a.status.to_string()),
+        (
+            "Last heartbeat",
+            a.last_seen_at.map_or_else(|| "never".to_owned(), time),
+        ),
+        (
+            "Config version (desired / applied)",
+            format!("{} / {}", a.config_version, a.applied_config_version),
+        ),
+    ]
 }
 
 /// What `monitoring alerts test` sends: an event that says it is a test.

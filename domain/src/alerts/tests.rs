@@ -274,3 +274,90 @@ fn an_email_alert_escapes_the_event_in_its_html() {
     assert!(text.contains("<script>"), "the text part is plain text");
     assert!(!html.contains("<script>") && html.contains("&lt;script&gt;"));
 }
+
+fn agent(last_seen: &str, config_updated: Option<&str>) -> crate::model::Agent {
+    use crate::model::{Agent, AgentConfig, AgentId, AgentStatus};
+    let account: crate::model::AccountId = "111122223333".parse().unwrap();
+    let region: crate::model::Region = "eu-west-1".parse().unwrap();
+    Agent {
+        id: AgentId::new(account.clone(), region.clone()),
+        account,
+        region,
+        name: "prod".into(),
+        status: AgentStatus::Active,
+        version: "0.1.0".into(),
+        registered_at: at("2026-11-25T08:00:00Z"),
+        last_seen_at: Some(at(last_seen)),
+        config: AgentConfig {
+            schedule_minutes: 5,
+            ..AgentConfig::default()
+        },
+        config_version: 2,
+        applied_config_version: 1,
+        config_updated_at: config_updated.map(at),
+        last_run: None,
+        revision: 1,
+    }
+}
+
+#[test]
+fn an_agent_silent_for_three_periods_is_stale_once_per_spell() {
+    let now = at("2026-11-25T10:00:00Z");
+    let quiet = agent("2026-11-25T09:44:00Z", None);
+    let problems = agent_problems(&quiet, now);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].0, AgentProblem::Stale);
+    let later = agent_problems(&quiet, at("2026-11-25T11:00:00Z"));
+    assert_eq!(later[0].1, problems[0].1, "the same spell, the same key");
+    let next_spell = agent_problems(&agent("2026-11-25T10:30:00Z", None), at("2026-11-25T11:00:00Z"));
+    assert_ne!(next_spell[0].1, problems[0].1);
+    assert!(agent_problems(&agent("2026-11-25T09:50:00Z", None), now).is_empty());
+}
+
+#[test]
+fn a_config_not_applied_three_periods_after_it_changed_alerts_for_that_version() {
+    let now = at("2026-11-25T10:00:00Z");
+    let late = agent("2026-11-25T09:59:00Z", Some("2026-11-25T09:44:00Z"));
+    let problems = agent_problems(&late, now);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].0, AgentProblem::ConfigNotApplied);
+    assert!(problems[0].1.ends_with(":config:2"));
+    let recent = agent("2026-11-25T09:59:00Z", Some("2026-11-25T09:50:00Z"));
+    assert!(agent_problems(&recent, now).is_empty());
+    let mut applied = late.clone();
+    applied.applied_config_version = 2;
+    assert!(agent_problems(&applied, now).is_empty());
+    let mut disabled = late;
+    disabled.config.enabled = false;
+    assert!(agent_problems(&disabled, now).is_empty(), "a disabled agent is quiet on purpose");
+}
+
+#[test]
+fn only_channels_listing_agent_hear_of_agents() {
+    let config = AlertsConfig::from_json(DESIGN_EXAMPLE).unwrap();
+    let account = "111122223333".parse().unwrap();
+    assert!(config.channels.iter().all(|c| !c.wants_agent_alerts(&account)));
+    let mut c = config.channels[1].clone();
+    c.transitions.push(Transition::Agent);
+    assert!(c.wants_agent_alerts(&account));
+    c.min_severity = Critical;
+    assert!(!c.wants_agent_alerts(&account), "an agent problem counts as high");
+    c.min_severity = Low;
+    c.sources = Some(vec!["aws.guardduty".into()]);
+    assert!(!c.wants_agent_alerts(&account));
+}
+
+#[test]
+fn an_agent_alert_names_its_type_and_carries_the_agent() {
+    let a = agent("2026-11-25T09:00:00Z", None);
+    let m = message(MessageBody::Agent {
+        problem: AgentProblem::Stale,
+        agent: Box::new(a.clone()),
+    });
+    let v: serde_json::Value = serde_json::from_str(&m.webhook_json()).unwrap();
+    assert_eq!(v["type"], "agent.stale");
+    assert_eq!(v["data"]["agent"]["id"], "111122223333-eu-west-1");
+    assert!(m.headline().contains("no heartbeat since"));
+    let slack = m.slack_json(Some("http://c/console/agents/111122223333-eu-west-1"));
+    assert!(slack.contains("Config version (desired / applied)"), "{slack}");
+}

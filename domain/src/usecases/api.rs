@@ -279,6 +279,7 @@ impl Api {
                 if config != agent.config {
                     agent.config = config;
                     agent.config_version += 1;
+                    agent.config_updated_at = Some(self.clock.now());
                     changed = true;
                 }
             }

@@ -128,6 +128,7 @@ fn new_agent(id: &AgentId, config: AgentConfig, version: u64, now: DateTime<Utc>
         config,
         config_version: version.max(1),
         applied_config_version: version.max(1),
+        config_updated_at: None,
         last_run: None,
         revision: 0,
     }

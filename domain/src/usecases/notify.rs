@@ -1,7 +1,8 @@
 //! Notify: deliver each store write that alerts to the channels that want
 //! it, once per channel, through storm control; then the storm summaries.
 
-use crate::alerts::{render, AlertsConfig, Channel, Message, MessageBody, Summary, Transition};
+use crate::alerts::{agent_problems, render, AlertsConfig, Channel, Message, MessageBody, Summary};
+use crate::model::Agent;
 use crate::ports::{
     Admission, AlertOutbox, AlertSender, DeliveryLog, HeldBack, PendingChange, PortError, SendError,
 };
@@ -92,7 +93,12 @@ impl Notifier<'_> {
                 });
                 continue;
             }
-            attempts.push(self.deliver_to(channel, transition, pending, now));
+            let event = &pending.change.after;
+            let body = MessageBody::Event {
+                transition,
+                event: Box::new(event.clone()),
+            };
+            attempts.push(self.deliver_to(channel, &pending.id, &event.title, body, now));
         }
         for (channel, result) in join_all(attempts).await {
             match result {
@@ -114,54 +120,100 @@ impl Notifier<'_> {
     async fn deliver_to<'c>(
         &self,
         channel: &'c Channel,
-        transition: Transition,
-        pending: &PendingChange,
+        change_id: &str,
+        title: &str,
+        body: MessageBody,
         now: DateTime<Utc>,
     ) -> (&'c str, Result<Delivered, NotifyError>) {
         let name = channel.name.as_str();
-        let event = &pending.change.after;
-        let store = |error| NotifyError {
+        let failed = |error| NotifyError {
             channel: name.to_owned(),
             error,
         };
         let admission = self
             .log
-            .admit(&pending.id, name, now, self.config.storm, &event.title)
+            .admit(change_id, name, now, self.config.storm, title)
             .await;
         match admission {
-            Err(e) => return (name, Err(store(e))),
+            Err(e) => return (name, Err(failed(e))),
             Ok(Admission::Done) => return (name, Ok(Delivered::Before)),
             Ok(Admission::Held) => return (name, Ok(Delivered::Held)),
             Ok(Admission::Send) => {}
         }
         let message = Message {
-            id: message_id(&pending.id, name),
+            id: message_id(change_id, name),
             timestamp: now,
-            body: MessageBody::Event {
-                transition,
-                event: Box::new(event.clone()),
-            },
+            body,
         };
         let delivered = match self.send(channel, &message).await {
             Ok(()) => Delivered::Sent,
             Err(SendError::Rejected(reason)) => {
-                tracing::warn!(channel = name, event = %event.id, "alert refused, not retried: {reason}");
+                tracing::warn!(
+                    channel = name,
+                    change = change_id,
+                    "alert refused, not retried: {reason}"
+                );
                 Delivered::Rejected
             }
             Err(SendError::Port(error)) => {
-                tracing::warn!(channel = name, event = %event.id, "alert not delivered yet: {error}");
-                return (name, Err(store(error)));
+                tracing::warn!(
+                    channel = name,
+                    change = change_id,
+                    "alert not delivered yet: {error}"
+                );
+                return (name, Err(failed(error)));
             }
         };
-        match self.log.finished(&pending.id, name).await {
+        match self.log.finished(change_id, name).await {
             Ok(()) => (name, Ok(delivered)),
-            Err(e) => (name, Err(store(e))),
+            Err(e) => (name, Err(failed(e))),
         }
+    }
+
+    /// UpdateDeployment's alerts: each agent problem ([`agent_problems`]) to
+    /// the channels that want agent alerts, once per episode.
+    pub async fn check_agents(
+        &self,
+        agents: &[Agent],
+        now: DateTime<Utc>,
+    ) -> Result<NotifyReport, NotifyError> {
+        let mut report = NotifyReport::default();
+        let mut failure = None;
+        for agent in agents {
+            for (problem, key) in agent_problems(agent, now) {
+                let title = problem.describe(agent);
+                let attempts = self
+                    .config
+                    .channels
+                    .iter()
+                    .filter(|c| c.wants_agent_alerts(&agent.account))
+                    .map(|c| {
+                        let body = MessageBody::Agent {
+                            problem,
+                            agent: Box::new(agent.clone().with_derived_status(now)),
+                        };
+                        self.deliver_to(c, &key, &title, body, now)
+                    });
+                for (_, result) in join_all(attempts).await {
+                    match result {
+                        Ok(Delivered::Sent) => report.sent += 1,
+                        Ok(Delivered::Held) => report.held += 1,
+                        Ok(Delivered::Rejected) => report.rejected += 1,
+                        Ok(Delivered::Before) => {}
+                        Err(e) => {
+                            failure.get_or_insert(e);
+                        }
+                    }
+                }
+            }
+        }
+        failure.map_or(Ok(report), Err)
     }
 
     async fn send(&self, channel: &Channel, message: &Message) -> Result<(), SendError> {
         let link = match &message.body {
             MessageBody::Event { event, .. } => self.config.event_link(event.id.as_str()),
+            MessageBody::Agent { agent, .. } => self.config.agent_link(&agent.id.to_string()),
             MessageBody::Summary(_) => None,
         };
         let rendered = render(&channel.kind, message, link.as_deref());

@@ -11,6 +11,7 @@ use domain::alerts::{
 };
 use domain::ports::AlertSender;
 use domain::usecases::notify::{message_id, Notifier};
+use domain::usecases::report::all_agents;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -79,12 +80,17 @@ pub(super) fn spawn_notifier(
 ) -> Result<tokio::task::JoinHandle<()>, BoxError> {
     let channels = local_channels(outbox)?;
     Ok(tokio::spawn(async move {
+        let mut pass: u64 = 0;
         loop {
             let notifier = Notifier {
                 config: &config,
                 log: store.as_ref(),
                 sender: &channels,
             };
+            pass += 1;
+            if pass % AGENT_CHECK_EVERY == 1 {
+                check_agents(&notifier, store.as_ref()).await;
+            }
             match notifier.drain(store.as_ref(), Utc::now()).await {
                 Ok(r) if r.sent + r.held + r.rejected + r.summaries > 0 => tracing::info!(
                     sent = r.sent,
@@ -102,6 +108,33 @@ pub(super) fn spawn_notifier(
             }
         }
     }))
+}
+
+/// Agents are checked every 25 passes (5 s): staleness is minutes.
+const AGENT_CHECK_EVERY: u64 = 25;
+
+/// UpdateDeployment's alerts, locally: stale agents and configs not applied.
+async fn check_agents(notifier: &Notifier<'_>, store: &SqliteStore) {
+    if !notifier
+        .config
+        .channels
+        .iter()
+        .any(|c| c.transitions.contains(&Transition::Agent))
+    {
+        return;
+    }
+    let result = match all_agents(store).await {
+        Ok(agents) => notifier
+            .check_agents(&agents, Utc::now())
+            .await
+            .map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    match result {
+        Ok(r) if r.sent > 0 => tracing::info!(sent = r.sent, "agent alerts delivered"),
+        Ok(_) => {}
+        Err(e) => tracing::warn!("agent alerts: {e}; retrying"),
+    }
 }
 
 /// What `monitoring alerts test` did on one channel.
