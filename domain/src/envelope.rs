@@ -39,6 +39,14 @@ pub struct Envelope {
     pub detail: serde_json::Value,
 }
 
+impl Envelope {
+    /// The envelope in a Lambda payload; the error says why it is none (the
+    /// Lambda entries skip such a payload rather than retry it).
+    pub fn from_payload(payload: serde_json::Value) -> Result<Self, String> {
+        serde_json::from_value(payload).map_err(|e| format!("not an EventBridge envelope: {e}"))
+    }
+}
+
 fn version_zero() -> String {
     "0".to_owned()
 }

@@ -60,10 +60,8 @@ pub fn port_error<E>(what: &str, e: SdkError<E, HttpResponse>) -> PortError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
-    let message = format!(
-        "{what}: {}",
-        aws_smithy_types::error::display::DisplayErrorContext(&e)
-    );
+    // One line: the Debug dump of `DisplayErrorContext` floods the logs.
+    let message = format!("{what}: {}", cause(&e));
     match &e {
         SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
             PortError::Transient(message)

@@ -142,8 +142,7 @@ impl Master<'_> {
 
 /// The envelope in a payload, or the skip of a payload that is none.
 fn envelope_of(payload: serde_json::Value) -> Result<Envelope, Outcome> {
-    serde_json::from_value(payload)
-        .map_err(|e| Outcome::skipped(format!("not an EventBridge envelope: {e}")))
+    Envelope::from_payload(payload).map_err(Outcome::skipped)
 }
 
 /// The pusher of a function that never pushes configs (HandleMonitoringEvents):

@@ -10,10 +10,6 @@ use domain::usecases::agent::{QueryErrorLogs, RunSummary};
 use domain::usecases::report::send_daily_report;
 use serde_json::Value;
 
-fn envelope_of(payload: Value) -> Result<Envelope, String> {
-    serde_json::from_value(payload).map_err(|e| format!("not an EventBridge envelope: {e}"))
-}
-
 /// HandleMonitoringEvents: one envelope from the master bus. Only an
 /// envelope at fault is skipped; a store failure fails the invocation.
 pub async fn handle_monitoring_event<S: EventStore + AgentStore>(
@@ -80,7 +76,7 @@ pub fn agent_command(payload: Value) -> Result<AgentCommand, String> {
         return Ok(AgentCommand::Register);
     }
     if payload.get("detail-type").and_then(Value::as_str) == Some(DT_AGENT_CONFIG_UPDATE) {
-        return envelope_of(payload).map(|e| AgentCommand::ApplyConfig(Box::new(e)));
+        return Envelope::from_payload(payload).map(|e| AgentCommand::ApplyConfig(Box::new(e)));
     }
     Ok(AgentCommand::Run)
 }
