@@ -2,6 +2,7 @@
 //! windows, cursors, the use cases and the ports they need. No AWS SDK, no I/O.
 
 pub mod classify;
+pub mod cost;
 pub mod cursor;
 pub mod envelope;
 pub mod fingerprint;
