@@ -6,3 +6,4 @@ pub mod deployment;
 pub mod ingest;
 pub mod master;
 pub mod report;
+pub mod stream;
