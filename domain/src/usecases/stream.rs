@@ -446,7 +446,7 @@ mod tests {
         let m = batch("/aws/lambda/pay", &[("1", T, "ERROR boom")]);
         let s = agent.handle(&m, Utc::now()).await.unwrap();
         assert_eq!(s.occurrences_published, 1);
-        let env = &sent.lock().unwrap()[0];
+        let env = sent.lock().unwrap()[0].clone();
         assert_eq!(env.source, SOURCE_LOGS);
         assert_eq!(env.detail_type, DT_LOG_ERRORS);
         assert_eq!(env.account, "123456789012");
