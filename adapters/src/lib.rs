@@ -6,6 +6,8 @@
 //! * [`bus`]: the in-process bus that routes envelopes as the master's rules would.
 //! * [`outbox`]: the mailer that writes each report as an `.eml` file.
 //! * [`conformance`]: one test suite per store port, run against every store.
+//! * `awslogs` (features `aws`, `test-support`): the base64 + gzip transport
+//!   of CloudWatch Logs subscription payloads.
 //! * `aws` (feature `aws`): DynamoDB, EventBridge, Logs Insights, SES and SSM.
 //!
 //! Mechanisms the adapters share, one copy each:
@@ -18,6 +20,8 @@ pub mod alert_channels;
 pub mod atomic_file;
 #[cfg(feature = "aws")]
 pub mod aws;
+#[cfg(any(feature = "aws", feature = "test-support"))]
+pub mod awslogs;
 pub mod backoff;
 #[cfg(feature = "local")]
 pub mod bus;

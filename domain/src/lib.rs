@@ -3,6 +3,7 @@
 
 pub mod alerts;
 pub mod classify;
+pub mod cost;
 pub mod cursor;
 pub mod envelope;
 pub mod fingerprint;

@@ -19,11 +19,12 @@ use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// The Lambda functions; the `monitoring` CLI is never packaged.
-pub const BINARIES: [&str; 5] = [
+pub const BINARIES: [&str; 6] = [
     "handle-monitoring-events",
     "update-deployment",
     "daily-report",
     "query-error-logs",
+    "stream-error-logs",
     "api",
 ];
 
@@ -760,11 +761,17 @@ pub fn function_env(binary: &str) -> &'static [(&'static str, &'static str)] {
     match binary {
         "handle-monitoring-events" | "update-deployment" => MASTER_ENV,
         "daily-report" => REPORT_ENV,
-        "query-error-logs" => AGENT_ENV,
+        "query-error-logs" | "stream-error-logs" => AGENT_ENV,
         "api" => API_ENV,
         _ => &[],
     }
 }
+
+/// A CloudWatch Logs subscription payload as Lambda receives it: gzip then
+/// base64 of a DATA_MESSAGE from `/aws/lambda/checkout` holding two
+/// `ERROR payment ... failed: card declined` events a second apart (one
+/// fingerprint, so one occurrence of count 2).
+pub const SUBSCRIPTION_DATA: &str = "H4sIAAAAAAACA6WQS2/bMBCE/4pB9GhWXL7pm4GquSQoYOvU2Cj4WLlC9TAkukEQ5L+XbpNbghw64Gl2wNlvn8iAy+JP2DyekWzIl22z/XFX7/fbm5qsyfQw4lxsWaSKdFGx++l0M0+Xc5lU/mGpej+E5Kv4E+Ov6ZL/JfZ5Rj+UCGdcVwAVV9X9p9ttU++bI2sBeRJRBuW1M9Yap70KMorEEVpWvlguYYlzd87dNH7t+ozzQjb3ZJjGLk9zN55oWXvMFOd5KqPj39L6d7GuuSfSpdItrDBCcwVcOsXAMeBKC6mclYaBVYJryUEZYZnmIIFxIZS0tvTnrpwm+6FQgnFKM2bZVevXk72gUQDKVQNsw67vc4l8P+Sofet81NQEDSWCmjovgTqBNqFPAbE95Hq3+7Y75LN/HMreK2kAVq3vekybVfRzWiWMfTdiOozkef1/TO4dJviQCV6YkgktC8lQGw2nnLeG+qA49bJ12F6JGLzFxN9nOj7/AQTSujWCAgAA";
 
 /// An EventBridge envelope without its `time`: malformed, skipped.
 pub fn envelope_without_time(source: &str, detail_type: &str) -> Value {
@@ -829,7 +836,7 @@ fn expect_json(expected: Value) -> impl Fn(&Value) -> Result<(), String> {
     }
 }
 
-/// The workload of each of the five functions: an event each handles in
+/// The workload of each of the six functions: an event each handles in
 /// full (no skip, no error) against an empty account.
 pub fn workload(binary: &str) -> Option<Workload> {
     let w = match binary {
@@ -890,6 +897,19 @@ pub fn workload(binary: &str) -> Option<Workload> {
             event: json!({"action": "register"}),
             calls: "GetParameter (state), PutEvents, PutParameter",
             check: |v| expect_json(json!({"registered": true}))(v),
+        },
+        "stream-error-logs" => Workload {
+            binary: "stream-error-logs",
+            env: AGENT_ENV,
+            parameters: &[],
+            event: json!({"awslogs": {"data": SUBSCRIPTION_DATA}}),
+            calls: "GetParameter (state), PutEvents",
+            check: |v| {
+                expect_json(json!({
+                    "outcome": "published", "log_events": 2, "records_matched": 2,
+                    "occurrences_published": 1
+                }))(v)
+            },
         },
         "api" => Workload {
             binary: "api",

@@ -547,3 +547,104 @@ async fn a_valid_envelope_the_store_refuses_fails_instead_of_being_skipped() {
         "typed JSON answer"
     );
 }
+
+/// Real-time path on moto: a subscription batch built as CloudWatch Logs
+/// builds it (gzip + base64 JSON, multi-line events) goes through the
+/// stream-error-logs handler to the master bus, HandleMonitoringEvents and
+/// DynamoDB; the same batch delivered again counts nothing twice, and a
+/// control message publishes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscription_batch_flows_to_a_stored_event_and_a_retry_counts_nothing_twice() {
+    use domain::usecases::stream::{StreamErrorLogs, StreamScope};
+    let config = moto::config().await;
+    let m = master(config.clone()).await;
+    let group = format!("/aws/lambda/{}", moto::unique("stream"));
+    let t0 = Utc::now().timestamp_millis();
+    let batch = json!({
+        "messageType": "DATA_MESSAGE", "owner": "111122223333", "logGroup": group,
+        "logStream": "2026/11/25/[$LATEST]0f1e2d3c", "subscriptionFilters": ["monitoring-agent-errors"],
+        "logEvents": [
+            {"id": "3837362512495019012563459847018532642157380621410233548800", "timestamp": t0,
+             "message": "Traceback (most recent call last):\n  File \"/var/task/app.py\", line 7, in handler\n    charge(order)\nKeyError: 'card'\n"},
+            {"id": "3837362512495019012563459847018532642157380621410233548801", "timestamp": t0 + 10,
+             "message": "Traceback (most recent call last):\n  File \"/var/task/app.py\", line 7, in handler\n    charge(order)\nKeyError: 'card'\n"},
+            {"id": "3837362512495019012563459847018532642157380621410233548802", "timestamp": t0 + 20,
+             "message": "START RequestId: 9e8d7c6b Version: $LATEST"},
+        ]
+    });
+    let payload = adapters::awslogs::payload(&batch);
+    let settings = AgentSettings {
+        id: "111122223333-us-east-1".parse::<AgentId>().unwrap(),
+        name: "stream".into(),
+        version: "0.1.0".into(),
+        policy: WindowPolicy::default(),
+        initial_config: AgentConfig::default(),
+    };
+    let publisher =
+        EventBridgePublisher::new(aws_sdk_eventbridge::Client::new(&config), m.bus_arn.clone());
+    let state = SsmAgentState::new(
+        aws_sdk_ssm::Client::new(&config),
+        format!("/monitoring/{}", moto::unique("stream")),
+    );
+    let stream = StreamErrorLogs {
+        settings: &settings,
+        scope: StreamScope::Watched,
+        publisher: &publisher,
+        state: &state,
+    };
+    let lifecycle = QueryErrorLogs {
+        settings: &settings,
+        source: &lambda::NoLogGroups,
+        publisher: &publisher,
+        state: &state,
+    };
+    // Delivered, then delivered again (a retry after a timeout, say).
+    for _ in 0..2 {
+        let out = lambda::stream_error_logs(&stream, &lifecycle, payload.clone(), Utc::now())
+            .await
+            .unwrap();
+        assert_eq!(
+            out,
+            json!({"outcome": "published", "log_events": 3, "records_matched": 2, "occurrences_published": 1})
+        );
+    }
+    let control = adapters::awslogs::payload(&json!({
+        "messageType": "CONTROL_MESSAGE", "owner": "CloudwatchLogs", "logGroup": "", "logStream": "",
+        "subscriptionFilters": [], "logEvents": [{"id": "", "timestamp": t0,
+        "message": "CWL CONTROL MESSAGE: Checking health of destination Lambda function."}]
+    }));
+    let out = lambda::stream_error_logs(&stream, &lifecycle, control, Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(out, json!({"outcome": "control_message"}));
+
+    let mut delivered = drain(&m).await;
+    assert_eq!(
+        delivered.len(),
+        2,
+        "two deliveries of one occurrence: {delivered:?}"
+    );
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&config), m.table.clone());
+    let mut outcomes = vec![];
+    for env in &mut delivered {
+        if env.get("account").is_none() {
+            env["account"] = json!("111122223333");
+        }
+        outcomes.push(
+            lambda::handle_monitoring_event(&store, env.clone(), Utc::now())
+                .await
+                .unwrap(),
+        );
+    }
+    assert_eq!(outcomes, vec![Outcome::Stored, Outcome::Duplicate]);
+    let page = EventStore::list(&store, &Default::default(), None, 10)
+        .await
+        .unwrap();
+    let e = page
+        .items
+        .iter()
+        .find(|e| e.title.contains("KeyError"))
+        .unwrap_or_else(|| panic!("no KeyError event: {page:?}"));
+    assert_eq!(e.count, 2);
+    assert_eq!(e.severity, domain::model::Severity::High);
+}

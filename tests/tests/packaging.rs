@@ -62,7 +62,7 @@ fn package(binary: &str) -> PathBuf {
     package_in(&lambda_dir(), binary)
 }
 
-/// The five packages, or `None` (after a notice) when they are absent and
+/// The six packages, or `None` (after a notice) when they are absent and
 /// `PACKAGING_CHECKS` is not 1.
 fn packages() -> Option<Vec<(&'static str, PathBuf)>> {
     let all: Vec<(&str, PathBuf)> = BINARIES.iter().map(|b| (*b, package(b))).collect();
@@ -573,6 +573,54 @@ fn query_error_logs_skips_a_malformed_config_push_without_aws() {
         panic!("expected a response, got {:?}\n{}", run.outcome, run.logs());
     };
     assert_eq!(body, &skipped(SKIPPED_WITHOUT_TIME), "{}", run.logs());
+    assert_eq!(run.aws_calls_during_invocation(), Vec::<String>::new());
+}
+
+/// gzip + base64 of a CONTROL_MESSAGE, as CloudWatch Logs sends it when a
+/// subscription is created to check that the destination answers.
+const CONTROL_MESSAGE_DATA: &str = "H4sIAAAAAAACAzWOXQuCMBSG/8rYtYRd9OVdiHmzElLoIiSWHnU0N9lmEuJ/b0s7dw/vy3ueEbegNa0h+3SAAxwml+yakMc5StNjHGEPy0GAcgmXfTlQUzRE1toGXNaxkn1ns5lSo4C2M+r+qQvFOsOkODFuQGkc3PNfL3qDMA5HzMq5bpjVMLS1Y+vdYbP1/b3vzvvrOYEbQYseWvQCFDZQvJioUQOUmwbJCpV2iQnqPiNC22dJUdWLwvEKT/n0BZQED7HzAAAA";
+
+#[test]
+fn stream_error_logs_answers_a_control_message_by_doing_nothing() {
+    let Some(run) = invoke(&Function {
+        binary: "stream-error-logs",
+        env: AGENT_ENV,
+        event: json!({"awslogs": {"data": CONTROL_MESSAGE_DATA}}),
+        aws: Some((&[], Answers::SsmOnly)),
+    }) else {
+        return;
+    };
+    let Outcome::Response(body) = &run.outcome else {
+        panic!("expected a response, got {:?}\n{}", run.outcome, run.logs());
+    };
+    assert_eq!(
+        body,
+        &json!({"outcome": "control_message"}),
+        "{}",
+        run.logs()
+    );
+    assert_eq!(run.aws_calls_during_invocation(), Vec::<String>::new());
+}
+
+#[test]
+fn stream_error_logs_skips_a_payload_that_is_not_gzip_without_aws() {
+    let Some(run) = invoke(&Function {
+        binary: "stream-error-logs",
+        env: AGENT_ENV,
+        // base64 of "not gzip at all"
+        event: json!({"awslogs": {"data": "bm90IGd6aXAgYXQgYWxs"}}),
+        aws: Some((&[], Answers::SsmOnly)),
+    }) else {
+        return;
+    };
+    let Outcome::Response(body) = &run.outcome else {
+        panic!("expected a response, got {:?}\n{}", run.outcome, run.logs());
+    };
+    assert_eq!(body["outcome"], "skipped", "{}", run.logs());
+    assert!(
+        body["reason"].as_str().unwrap().contains("not gzip"),
+        "{body}"
+    );
     assert_eq!(run.aws_calls_during_invocation(), Vec::<String>::new());
 }
 

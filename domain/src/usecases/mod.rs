@@ -7,3 +7,4 @@ pub mod ingest;
 pub mod master;
 pub mod notify;
 pub mod report;
+pub mod stream;

@@ -2,6 +2,7 @@
 //! clap arguments and a `run` that answers the process exit code.
 
 mod alerts;
+mod cost;
 mod ingest;
 mod local;
 mod report;
@@ -33,6 +34,9 @@ enum Command {
     /// Alert channels: `alerts test --alerts FILE` sends a test message to each.
     #[command(subcommand)]
     Alerts(alerts::Command),
+    /// Print an itemised monthly AWS cost estimate of the system from the
+    /// price table in prices/ (its date and region are printed with it).
+    Cost(cost::Args),
 }
 
 /// Parses the command line, sets up logging to stderr and runs the subcommand.
@@ -44,6 +48,7 @@ pub async fn main() -> ExitCode {
         Command::Ingest(args) => ingest::run(args).await,
         Command::Report(args) => report::run(args).await,
         Command::Alerts(command) => alerts::run(command).await,
+        Command::Cost(args) => cost::run(args).await,
     }
 }
 

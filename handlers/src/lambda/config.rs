@@ -58,6 +58,11 @@ pub const LATENCY_SECONDS: EnvVar = var(
     false,
     "how far behind now the window ends; default 120",
 );
+pub const AGENT_MODE: EnvVar = var(
+    "AGENT_MODE",
+    false,
+    "realtime (report the groups the config watches) or both (the groups it does not: the scheduled agent reads those); default realtime",
+);
 pub const AWS_REGION: EnvVar = var(
     "AWS_REGION",
     true,
@@ -82,6 +87,17 @@ pub const BINARIES: &[(&str, &[EnvVar])] = &[
             AGENT_ACCOUNT_ID,
             AGENT_NAME,
             STATE_PARAMETER,
+            LATENCY_SECONDS,
+            AWS_REGION,
+        ],
+    ),
+    (
+        "stream-error-logs",
+        &[
+            AGENT_ACCOUNT_ID,
+            AGENT_NAME,
+            STATE_PARAMETER,
+            AGENT_MODE,
             LATENCY_SECONDS,
             AWS_REGION,
         ],

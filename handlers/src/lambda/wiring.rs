@@ -77,6 +77,21 @@ pub fn agent_adapters<F: Fn(&str) -> Option<String>>(
     env: &Env<F>,
     config: &aws_config::SdkConfig,
 ) -> Result<AgentAdapters, ConfigError> {
+    let (settings, publisher, state) = agent_core(env, config)?;
+    Ok(AgentAdapters {
+        settings,
+        source: InsightsLogSource::new(aws_sdk_cloudwatchlogs::Client::new(config)),
+        publisher,
+        state,
+    })
+}
+
+/// What both agent binaries (query-error-logs, stream-error-logs) are made
+/// of: the agent's settings, its publisher and its state parameter.
+pub fn agent_core<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+    config: &aws_config::SdkConfig,
+) -> Result<(AgentSettings, EventBridgePublisher, SsmAgentState), ConfigError> {
     let account: AccountId = env.parsed(AGENT_ACCOUNT_ID, None)?;
     let region: Region = env.parsed(AWS_REGION, None)?;
     let latency: i64 = env.parsed(LATENCY_SECONDS, Some(120))?;
@@ -96,8 +111,8 @@ pub fn agent_adapters<F: Fn(&str) -> Option<String>>(
             .region(aws_config::Region::new(region.to_string()))
             .build(),
     );
-    Ok(AgentAdapters {
-        settings: AgentSettings {
+    Ok((
+        AgentSettings {
             id: AgentId::new(account, region),
             name: env.required(AGENT_NAME)?,
             version: env!("CARGO_PKG_VERSION").into(),
@@ -107,11 +122,10 @@ pub fn agent_adapters<F: Fn(&str) -> Option<String>>(
             },
             initial_config: AgentConfig::default(),
         },
-        source: InsightsLogSource::new(aws_sdk_cloudwatchlogs::Client::new(config)),
-        publisher: EventBridgePublisher::new(events_client, AGENT_EVENT_BUS),
-        state: SsmAgentState::new(
+        EventBridgePublisher::new(events_client, AGENT_EVENT_BUS),
+        SsmAgentState::new(
             aws_sdk_ssm::Client::new(config),
             env.required(STATE_PARAMETER)?,
         ),
-    })
+    ))
 }

@@ -326,7 +326,7 @@ data "aws_iam_policy_document" "schedule" {
   statement {
     sid       = "InvokeAgent"
     actions   = ["lambda:InvokeFunction"]
-    resources = [module.query_error_logs.arn]
+    resources = [local.lifecycle_function_arn]
   }
 
   statement {
@@ -359,7 +359,7 @@ resource "aws_scheduler_schedule" "this" {
   }
 
   target {
-    arn      = module.query_error_logs.arn
+    arn      = local.lifecycle_function_arn
     role_arn = aws_iam_role.schedule.arn
     input    = jsonencode({})
 
@@ -516,7 +516,7 @@ resource "aws_cloudwatch_event_rule" "config_update" {
 resource "aws_cloudwatch_event_target" "config_update" {
   rule      = aws_cloudwatch_event_rule.config_update.name
   target_id = "query-error-logs"
-  arn       = module.query_error_logs.arn
+  arn       = local.lifecycle_function_arn
 
   retry_policy {
     maximum_event_age_in_seconds = var.event_target_max_event_age_seconds
@@ -531,7 +531,7 @@ resource "aws_cloudwatch_event_target" "config_update" {
 resource "aws_lambda_permission" "config_update" {
   statement_id   = "AllowConfigUpdateRule"
   action         = "lambda:InvokeFunction"
-  function_name  = module.query_error_logs.function_name
+  function_name  = local.lifecycle_function_name
   principal      = "events.amazonaws.com"
   source_arn     = aws_cloudwatch_event_rule.config_update.arn
   source_account = local.account_id
@@ -544,18 +544,19 @@ resource "aws_lambda_permission" "config_update" {
 resource "aws_lambda_invocation" "register" {
   count = var.register_on_apply ? 1 : 0
 
-  function_name = module.query_error_logs.function_name
+  function_name = local.lifecycle_function_name
   input         = jsonencode({ action = "register" })
 
   triggers = {
-    source_code_hash = module.query_error_logs.source_code_hash
-    environment      = sha1(jsonencode(local.function_environment))
+    source_code_hash = local.lifecycle_source_hash
+    environment      = sha1(jsonencode(local.lifecycle_environment))
     config           = sha1(local.state_seed)
   }
 
   # Agent Registered goes out through the forward rule: it must exist first.
   depends_on = [
     module.query_error_logs,
+    module.stream_error_logs,
     aws_cloudwatch_event_target.forward,
     aws_iam_role_policy.forward,
   ]

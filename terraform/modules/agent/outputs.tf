@@ -56,3 +56,13 @@ output "kms_key_arn" {
   description = "ARN of the agent's KMS key (queues, log group, Lambda environment, schedule)."
   value       = aws_kms_key.this.arn
 }
+
+output "stream_function_name" {
+  description = "Name of the StreamErrorLogs Lambda function (mode realtime or both), else null."
+  value       = local.realtime ? module.stream_error_logs[0].function_name : null
+}
+
+output "stream_dead_letter_queue_arn" {
+  description = "ARN of the dead-letter queue of StreamErrorLogs: subscription batches it could not publish after Lambda's retries (mode realtime or both), else null."
+  value       = local.realtime ? module.stream_error_logs[0].dlq_arn : null
+}

@@ -102,8 +102,8 @@ variable "reserved_concurrency" {
   default     = {}
 
   validation {
-    condition     = alltrue([for k in keys(var.reserved_concurrency) : contains(["query_error_logs"], k)])
-    error_message = "reserved_concurrency keys must be function keys: query_error_logs."
+    condition     = alltrue([for k in keys(var.reserved_concurrency) : contains(["query_error_logs", "stream_error_logs"], k)])
+    error_message = "reserved_concurrency keys must be function keys: query_error_logs, stream_error_logs."
   }
 
   validation {
@@ -293,4 +293,91 @@ variable "alarm_sns_topic_arn" {
   description = "SNS topic notified by the alarms (dead-letter queue not empty, function errors). Null: alarms without actions."
   type        = string
   default     = null
+}
+
+################################################################################
+# Real-time mode
+################################################################################
+
+variable "mode" {
+  description = "How the agent reads logs: scheduled (Logs Insights queries every schedule_minutes), realtime (a CloudWatch Logs subscription to StreamErrorLogs, seconds of latency, no scan cost; the schedule only heartbeats) or both (the scheduled agent keeps the groups its config watches, the subscription reports every other group)."
+  type        = string
+  default     = "scheduled"
+
+  validation {
+    condition     = contains(["scheduled", "realtime", "both"], var.mode)
+    error_message = "mode must be scheduled, realtime or both."
+  }
+}
+
+variable "stream_error_logs_zip" {
+  description = "Path of the stream-error-logs package (ops/build writes target/lambda/stream-error-logs/bootstrap.zip). Required when mode is realtime or both."
+  type        = string
+  default     = null
+}
+
+variable "stream_memory_size" {
+  description = "Memory (MB) of StreamErrorLogs."
+  type        = number
+  default     = 128
+
+  validation {
+    condition     = var.stream_memory_size >= 128 && var.stream_memory_size <= 10240
+    error_message = "stream_memory_size must be between 128 and 10240."
+  }
+}
+
+variable "stream_timeout" {
+  description = "Timeout (seconds) of one StreamErrorLogs invocation (one subscription batch, or a heartbeat in realtime mode)."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.stream_timeout >= 1 && var.stream_timeout <= 900
+    error_message = "stream_timeout must be between 1 and 900."
+  }
+}
+
+variable "subscription" {
+  description = "Where the real-time subscription is made: account (the account-level subscription filter policy, every log group but the excluded ones) or log_groups (one subscription filter on each of subscription_log_groups, for an account whose one account-level policy is already in use)."
+  type        = string
+  default     = "account"
+
+  validation {
+    condition     = contains(["account", "log_groups"], var.subscription)
+    error_message = "subscription must be account or log_groups."
+  }
+}
+
+variable "subscription_log_groups" {
+  description = "Log groups subscribed one by one when subscription = log_groups (each takes one of its two subscription filter slots)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for g in var.subscription_log_groups : can(regex("^[A-Za-z0-9._/#-]{1,512}$", g))])
+    error_message = "Each log group must be 1-512 of A-Z a-z 0-9 . - _ / #."
+  }
+}
+
+variable "subscription_excluded_log_groups" {
+  description = "Log groups the account-level subscription leaves out besides the agent's own two (e.g. the master's function log groups when the master runs in this account, or noisy groups). Exact names: the selection criteria take no prefixes."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = length(var.subscription_excluded_log_groups) <= 48
+    error_message = "At most 48 log groups can be excluded (the selection criteria hold 50 names, two are the agent's own)."
+  }
+}
+
+variable "subscription_filter_pattern" {
+  description = "CloudWatch Logs filter pattern of the subscription: which log events are delivered. The default delivers events holding an error-looking term (terms are case-sensitive, hence each spelling); StreamErrorLogs classifies them with the agent's rules, so a wider pattern costs invocations, never false events."
+  type        = string
+  default     = "?ERROR ?Error ?error ?ERR ?Exception ?exception ?Traceback ?FATAL ?Fatal ?fatal ?CRITICAL ?Critical ?critical ?panic ?panicked ?\"Task timed out\" ?\"Status: timeout\" ?OutOfMemory ?\"out of memory\" ?\"Runtime exited\" ?Unhandled ?unhandled ?WARN ?Warn ?warn ?WARNING ?Warning ?warning"
+
+  validation {
+    condition     = length(var.subscription_filter_pattern) > 0 && length(var.subscription_filter_pattern) <= 1024
+    error_message = "subscription_filter_pattern must hold 1-1024 characters."
+  }
 }

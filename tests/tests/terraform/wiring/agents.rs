@@ -206,12 +206,24 @@ fn master_bus_admits(forwarded: &BTreeSet<String>) {
 #[test]
 fn the_agent_function_puts_events_only_on_its_own_default_bus() {
     let agent = Module::load("modules/agent");
-    let call = agent.function_call();
+    // QueryErrorLogs and StreamErrorLogs alike.
+    for call in agent.function_calls() {
+        each_function_puts_events_only_on_its_own_default_bus(&agent, call);
+    }
+    let bus = agent.one("data", "aws_cloudwatch_event_bus", "default");
+    assert_eq!(attr(&bus.body, "name").and_then(literal), Some("default"));
+    assert!(
+        attr(&bus.body, "provider").is_none(),
+        "the bus of the module's own region"
+    );
+}
+
+fn each_function_puts_events_only_on_its_own_default_bus(agent: &Module, call: &hcl::Block) {
     // modules/function adds only the function's own logs, queue and key.
     let doc = attr(&call.body, "policy_json")
         .and_then(|e| ref_to(e, "data.aws_iam_policy_document"))
         .expect("policy_json = data.aws_iam_policy_document.X.json");
-    let grants = document_grants(&agent, &doc);
+    let grants = document_grants(agent, &doc);
     let events: Vec<_> = grants
         .iter()
         .filter(|(actions, _)| actions.iter().any(|a| a.starts_with("events:")))
@@ -231,12 +243,6 @@ fn the_agent_function_puts_events_only_on_its_own_default_bus() {
             "the agent function may put events only on its own default bus, not on {resources}"
         );
     }
-    let bus = agent.one("data", "aws_cloudwatch_event_bus", "default");
-    assert_eq!(attr(&bus.body, "name").and_then(literal), Some("default"));
-    assert!(
-        attr(&bus.body, "provider").is_none(),
-        "the bus of the module's own region"
-    );
 }
 
 /// `MASTER_EVENT_BUS_ARN` is no longer read by query-error-logs: the
@@ -244,7 +250,12 @@ fn the_agent_function_puts_events_only_on_its_own_default_bus() {
 #[test]
 fn the_agent_function_is_not_told_the_master_bus() {
     let agent = Module::load("modules/agent");
-    let function = agent.function_call();
+    for function in agent.function_calls() {
+        function_is_not_told_the_master_bus(&agent, function);
+    }
+}
+
+fn function_is_not_told_the_master_bus(agent: &Module, function: &hcl::Block) {
     let env = attr(&function.body, "environment").expect("environment = {...}");
     let keys = keys_of(&resolve(env, &agent.locals()));
     assert!(keys.contains(&"AGENT_ACCOUNT_ID".to_owned()), "{keys:?}");

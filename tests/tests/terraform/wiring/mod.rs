@@ -89,20 +89,19 @@ impl Module {
         resources.chain(calls).collect()
     }
 
-    /// The one call of modules/function.
-    pub fn function_call(&self) -> &Block {
+    /// Every call of modules/function, at least one.
+    pub fn function_calls(&self) -> Vec<&Block> {
         let calls: Vec<_> = self
             .blocks
             .iter()
             .filter(|b| b.identifier.as_str() == "module" && is_function_module(b))
             .collect();
-        assert_eq!(
-            calls.len(),
-            1,
-            "terraform/{}: one call of modules/function",
+        assert!(
+            !calls.is_empty(),
+            "terraform/{}: a call of modules/function",
             self.dir
         );
-        calls[0]
+        calls
     }
 
     pub fn locals(&self) -> BTreeMap<String, Expression> {
