@@ -123,66 +123,48 @@ pub fn escape_html(s: &str) -> String {
     out
 }
 
-/// Renders the report as an e-mail with a text and an HTML part.
-pub fn render(r: &DailyReport) -> Email {
-    let subject = format!(
-        "aws-monitoring daily report for {}: {} occurrences of {} events",
-        r.day, r.total_occurrences, r.distinct_events
-    );
-    let mut text = String::new();
-    let mut html = String::new();
-    let _ = writeln!(text, "{subject}\n");
-    let _ = write!(html, "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{}</title></head><body><h1>Daily report for {}</h1>", escape_html(&subject), r.day);
-    if r.distinct_events == 0 {
-        let _ = writeln!(text, "No errors were recorded on {}.", r.day);
-        let _ = write!(html, "<p>No errors were recorded on {}.</p>", r.day);
-    }
-    let totals = |title: &str, rows: Vec<(String, u64)>, text: &mut String, html: &mut String| {
+/// The text and HTML parts of the report, written side by side.
+#[derive(Default)]
+struct Parts {
+    text: String,
+    html: String,
+}
+
+impl Parts {
+    /// A table of totals (severity or account → occurrences).
+    fn totals(&mut self, title: &str, rows: Vec<(String, u64)>) {
         if rows.is_empty() {
             return;
         }
-        let _ = writeln!(text, "{title}:");
-        let _ = write!(html, "<h2>{}</h2><table>", escape_html(title));
+        let _ = writeln!(self.text, "{title}:");
+        let _ = write!(self.html, "<h2>{}</h2><table>", escape_html(title));
         for (k, v) in rows {
-            let _ = writeln!(text, "  {k:<14} {v}");
-            let _ = write!(html, "<tr><td>{}</td><td>{v}</td></tr>", escape_html(&k));
+            let _ = writeln!(self.text, "  {k:<14} {v}");
+            let _ = write!(
+                self.html,
+                "<tr><td>{}</td><td>{v}</td></tr>",
+                escape_html(&k)
+            );
         }
-        let _ = writeln!(text);
-        html.push_str("</table>");
-    };
-    totals(
-        "Occurrences by severity",
-        r.by_severity
-            .iter()
-            .rev()
-            .map(|(k, v)| (k.to_string(), *v))
-            .collect(),
-        &mut text,
-        &mut html,
-    );
-    totals(
-        "Occurrences by account",
-        r.by_account
-            .iter()
-            .map(|(k, v)| (k.to_string(), *v))
-            .collect(),
-        &mut text,
-        &mut html,
-    );
-    let lines = |title: &str, rows: &[ReportLine], text: &mut String, html: &mut String| {
+        let _ = writeln!(self.text);
+        self.html.push_str("</table>");
+    }
+
+    /// A table of events with that day's counts.
+    fn lines(&mut self, title: &str, rows: &[ReportLine]) {
         if rows.is_empty() {
             return;
         }
-        let _ = writeln!(text, "{title}:");
-        let _ = write!(html, "<h2>{}</h2><table><tr><th>count</th><th>severity</th><th>status</th><th>account</th><th>region</th><th>title</th></tr>", escape_html(title));
+        let _ = writeln!(self.text, "{title}:");
+        let _ = write!(self.html, "<h2>{}</h2><table><tr><th>count</th><th>severity</th><th>status</th><th>account</th><th>region</th><th>title</th></tr>", escape_html(title));
         for l in rows {
             let _ = writeln!(
-                text,
+                self.text,
                 "  {:>7}  {:<8}  {:<12}  {} {}  {}  [{}]",
                 l.day_count, l.severity, l.status, l.account, l.region, l.title, l.id
             );
             let _ = write!(
-                html,
+                self.html,
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 l.day_count,
                 l.severity,
@@ -192,43 +174,70 @@ pub fn render(r: &DailyReport) -> Email {
                 escape_html(&l.title)
             );
         }
-        let _ = writeln!(text);
-        html.push_str("</table>");
-    };
-    lines(
-        &format!("Most frequent events (top {TOP_EVENTS})"),
-        &r.top,
-        &mut text,
-        &mut html,
-    );
-    lines("New events", &r.new_events, &mut text, &mut html);
-    lines(
-        "Regressions (reopened after being resolved)",
-        &r.regressions,
-        &mut text,
-        &mut html,
-    );
-    if !r.quiet_agents.is_empty() {
-        let _ = writeln!(text, "Agents that are stale or sent nothing that day:");
-        html.push_str("<h2>Agents that are stale or sent nothing that day</h2><ul>");
-        for (id, name, seen) in &r.quiet_agents {
+        let _ = writeln!(self.text);
+        self.html.push_str("</table>");
+    }
+
+    /// The agents that were stale or silent that day.
+    fn quiet_agents(&mut self, agents: &[(AgentId, String, Option<DateTime<Utc>>)]) {
+        if agents.is_empty() {
+            return;
+        }
+        let _ = writeln!(self.text, "Agents that are stale or sent nothing that day:");
+        self.html
+            .push_str("<h2>Agents that are stale or sent nothing that day</h2><ul>");
+        for (id, name, seen) in agents {
             let seen = seen.map_or("never".to_owned(), |t| t.to_rfc3339());
-            let _ = writeln!(text, "  {id} ({name}), last seen {seen}");
+            let _ = writeln!(self.text, "  {id} ({name}), last seen {seen}");
             let _ = write!(
-                html,
+                self.html,
                 "<li>{} ({}), last seen {}</li>",
                 escape_html(&id.to_string()),
                 escape_html(name),
                 seen
             );
         }
-        html.push_str("</ul>");
+        self.html.push_str("</ul>");
     }
-    html.push_str("</body></html>");
+}
+
+/// Renders the report as an e-mail with a text and an HTML part.
+pub fn render(r: &DailyReport) -> Email {
+    let subject = format!(
+        "aws-monitoring daily report for {}: {} occurrences of {} events",
+        r.day, r.total_occurrences, r.distinct_events
+    );
+    let mut parts = Parts::default();
+    let _ = writeln!(parts.text, "{subject}\n");
+    let _ = write!(parts.html, "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{}</title></head><body><h1>Daily report for {}</h1>", escape_html(&subject), r.day);
+    if r.distinct_events == 0 {
+        let _ = writeln!(parts.text, "No errors were recorded on {}.", r.day);
+        let _ = write!(parts.html, "<p>No errors were recorded on {}.</p>", r.day);
+    }
+    let by_severity = r.by_severity.iter().rev();
+    parts.totals(
+        "Occurrences by severity",
+        by_severity.map(|(k, v)| (k.to_string(), *v)).collect(),
+    );
+    parts.totals(
+        "Occurrences by account",
+        r.by_account
+            .iter()
+            .map(|(k, v)| (k.to_string(), *v))
+            .collect(),
+    );
+    parts.lines(&format!("Most frequent events (top {TOP_EVENTS})"), &r.top);
+    parts.lines("New events", &r.new_events);
+    parts.lines(
+        "Regressions (reopened after being resolved)",
+        &r.regressions,
+    );
+    parts.quiet_agents(&r.quiet_agents);
+    parts.html.push_str("</body></html>");
     Email {
         subject,
-        text,
-        html,
+        text: parts.text,
+        html: parts.html,
         day: r.day,
     }
 }
