@@ -74,6 +74,38 @@ mod tests {
         }
     }
 
+    /// The alarm firing at `time` with `severity`.
+    fn alarm_fired(delivery: &str, time: &str, severity: Severity) -> Occurrence {
+        alarm(delivery, time, StatusEffect::Occurred, severity)
+    }
+
+    /// The alarm back to OK at `time`.
+    fn alarm_ok(time: &str) -> Occurrence {
+        alarm("ok", time, StatusEffect::Resolve, Severity::Info)
+    }
+
+    /// The event a first log occurrence at 10:00 opened.
+    fn log_event() -> Event {
+        Event::from_first(&log_occurrence("w1", "2026-03-01T10:00:00Z"), now())
+    }
+
+    /// The event the alarm opened by firing (high) at 10:00.
+    fn alarm_event(delivery: &str) -> Event {
+        Event::from_first(
+            &alarm_fired(delivery, "2026-03-01T10:00:00Z", Severity::High),
+            now(),
+        )
+    }
+
+    /// `e` after a user set its status to `status` now.
+    fn set_status(e: &mut Event, status: Status) {
+        EventPatch {
+            status: Some(status),
+            ..EventPatch::default()
+        }
+        .apply_to(e, now());
+    }
+
     #[test]
     fn the_first_occurrence_makes_an_open_event_at_version_1() {
         let mut o = log_occurrence("w1", "2026-03-01T10:05:00Z");
@@ -94,18 +126,13 @@ mod tests {
 
     #[test]
     fn a_first_occurrence_that_resolves_makes_a_resolved_event() {
-        let o = alarm(
-            "ok",
-            "2026-03-01T10:00:00Z",
-            StatusEffect::Resolve,
-            Severity::Info,
-        );
+        let o = alarm_ok("2026-03-01T10:00:00Z");
         assert_eq!(Event::from_first(&o, now()).status, Status::Resolved);
     }
 
     #[test]
     fn counts_add_without_a_new_version() {
-        let mut e = Event::from_first(&log_occurrence("w1", "2026-03-01T10:00:00Z"), now());
+        let mut e = log_event();
         let mut o = log_occurrence("w2", "2026-03-01T10:05:00Z");
         o.count = 4;
         e.apply(&o, now() + chrono::Duration::minutes(1));
@@ -119,7 +146,7 @@ mod tests {
 
     #[test]
     fn first_and_last_seen_span_every_record_of_every_occurrence() {
-        let mut e = Event::from_first(&log_occurrence("w1", "2026-03-01T10:00:00Z"), now());
+        let mut e = log_event();
         // A group whose first record is earlier than anything seen so far.
         let mut grouped = log_occurrence("w2", "2026-03-01T10:10:00Z");
         grouped.first_time = at("2026-03-01T09:50:00Z");
@@ -135,12 +162,8 @@ mod tests {
 
     #[test]
     fn a_new_occurrence_reopens_a_resolved_event() {
-        let mut e = Event::from_first(&log_occurrence("w1", "2026-03-01T10:00:00Z"), now());
-        EventPatch {
-            status: Some(Status::Resolved),
-            ..EventPatch::default()
-        }
-        .apply_to(&mut e, now());
+        let mut e = log_event();
+        set_status(&mut e, Status::Resolved);
         assert_eq!((e.status, e.version), (Status::Resolved, 2));
         let later = now() + chrono::Duration::hours(1);
         e.apply(&log_occurrence("w2", "2026-03-01T12:30:00Z"), later);
@@ -153,12 +176,8 @@ mod tests {
 
     #[test]
     fn an_ignored_event_stays_ignored_but_keeps_counting() {
-        let mut e = Event::from_first(&log_occurrence("w1", "2026-03-01T10:00:00Z"), now());
-        EventPatch {
-            status: Some(Status::Ignored),
-            ..EventPatch::default()
-        }
-        .apply_to(&mut e, now());
+        let mut e = log_event();
+        set_status(&mut e, Status::Ignored);
         let version = e.version;
         e.apply(&log_occurrence("w2", "2026-03-01T10:05:00Z"), now());
         e.apply(&log_occurrence("w3", "2026-03-01T10:06:00Z"), now());
@@ -172,20 +191,9 @@ mod tests {
 
     #[test]
     fn an_alarm_back_to_ok_resolves_its_event() {
-        let fired = alarm(
-            "alarm",
-            "2026-03-01T10:00:00Z",
-            StatusEffect::Occurred,
-            Severity::High,
-        );
-        let mut e = Event::from_first(&fired, now());
+        let mut e = alarm_event("alarm");
         let later = now() + chrono::Duration::minutes(5);
-        let ok = alarm(
-            "ok",
-            "2026-03-01T10:05:00Z",
-            StatusEffect::Resolve,
-            Severity::Info,
-        );
+        let ok = alarm_ok("2026-03-01T10:05:00Z");
         e.apply(&ok, later);
         assert_eq!(
             (e.status, e.version, e.updated_at),
@@ -194,12 +202,7 @@ mod tests {
         assert_eq!(e.severity, Severity::High, "a resolve keeps the severity");
         assert_eq!(e.count, 2);
         // Firing again later is a regression: it reopens, at the new severity.
-        let again = alarm(
-            "again",
-            "2026-03-01T10:10:00Z",
-            StatusEffect::Occurred,
-            Severity::Low,
-        );
+        let again = alarm_fired("again", "2026-03-01T10:10:00Z", Severity::Low);
         e.apply(&again, later);
         assert_eq!((e.status, e.version), (Status::Open, 3));
         assert_eq!(
@@ -212,50 +215,20 @@ mod tests {
 
     #[test]
     fn an_acknowledged_event_resolves_when_its_alarm_clears() {
-        let fired = alarm(
-            "a",
-            "2026-03-01T10:00:00Z",
-            StatusEffect::Occurred,
-            Severity::High,
-        );
-        let mut e = Event::from_first(&fired, now());
+        let mut e = alarm_event("a");
         e.status = Status::Acknowledged;
-        e.apply(
-            &alarm(
-                "ok",
-                "2026-03-01T10:05:00Z",
-                StatusEffect::Resolve,
-                Severity::Info,
-            ),
-            now(),
-        );
+        e.apply(&alarm_ok("2026-03-01T10:05:00Z"), now());
         assert_eq!(e.status, Status::Resolved);
     }
 
     #[test]
     fn an_older_state_change_is_counted_but_not_applied() {
-        let fired = alarm(
-            "a",
-            "2026-03-01T10:00:00Z",
-            StatusEffect::Occurred,
-            Severity::High,
-        );
-        let mut e = Event::from_first(&fired, now());
-        let ok = alarm(
-            "ok",
-            "2026-03-01T10:10:00Z",
-            StatusEffect::Resolve,
-            Severity::Info,
-        );
+        let mut e = alarm_event("a");
+        let ok = alarm_ok("2026-03-01T10:10:00Z");
         e.apply(&ok, now());
         let before = e.clone();
         // An ALARM that happened before the OK arrives late.
-        let late = alarm(
-            "late",
-            "2026-03-01T10:05:00Z",
-            StatusEffect::Occurred,
-            Severity::Critical,
-        );
+        let late = alarm_fired("late", "2026-03-01T10:05:00Z", Severity::Critical);
         e.apply(&late, now() + chrono::Duration::minutes(1));
         assert_eq!(e.count, before.count + 1, "it is counted");
         assert_eq!(
@@ -271,7 +244,7 @@ mod tests {
 
     #[test]
     fn a_late_occurrence_still_widens_first_seen() {
-        let mut e = Event::from_first(&log_occurrence("w1", "2026-03-01T10:00:00Z"), now());
+        let mut e = log_event();
         e.apply(&log_occurrence("w2", "2026-03-01T10:10:00Z"), now());
         let sample = e.sample.clone();
         e.apply(&log_occurrence("late", "2026-03-01T09:00:00Z"), now());
@@ -286,7 +259,7 @@ mod tests {
 
     #[test]
     fn log_severity_only_rises() {
-        let mut e = Event::from_first(&log_occurrence("w1", "2026-03-01T10:00:00Z"), now());
+        let mut e = log_event();
         assert_eq!(e.severity, Severity::Medium);
         let mut high = log_occurrence("w2", "2026-03-01T10:01:00Z");
         high.severity = Severity::High;

@@ -1,106 +1,19 @@
 //! The REST router through `lambda_http` requests in the API Gateway REST v1
 //! shape, as the `api` Lambda receives them, over the memory stores.
 
-use adapters::memory::{FixedClock, MemoryAgentStore, MemoryEventStore, MemoryPusher};
-use chrono::{DateTime, Duration, Utc};
-use domain::cursor::CursorCodec;
+use chrono::Duration;
 use domain::envelope::Envelope;
 use domain::ports::AgentStore;
-use domain::usecases::api::Api;
 use domain::usecases::ingest::ingest;
 use handlers::api::{router, Route};
+use lambda_http::Body;
 use serde_json::{json, Value};
 use std::collections::HashSet;
 use std::sync::Arc;
-use tower::ServiceExt;
 
-struct Fixture {
-    api: Api,
-    events: Arc<MemoryEventStore>,
-    agents: Arc<MemoryAgentStore>,
-    pusher: Arc<MemoryPusher>,
-}
+mod support;
 
-fn now() -> DateTime<Utc> {
-    "2026-11-25T12:00:00Z".parse().unwrap()
-}
-
-fn fixture() -> Fixture {
-    let events = Arc::new(MemoryEventStore::new());
-    let agents = Arc::new(MemoryAgentStore::new());
-    let pusher = Arc::new(MemoryPusher::new());
-    let api = Api {
-        events: events.clone(),
-        agents: agents.clone(),
-        pusher: pusher.clone(),
-        clock: Arc::new(FixedClock::new(now())),
-        cursors: CursorCodec::new(b"test-key".to_vec()),
-    };
-    Fixture {
-        api,
-        events,
-        agents,
-        pusher,
-    }
-}
-
-/// A REST v1 proxy event, as API Gateway sends it to the Lambda.
-fn rest_v1(
-    method: &str,
-    route: &str,
-    path: &str,
-    query: &[(&str, &str)],
-    headers: &[(&str, &str)],
-    body: Option<&str>,
-) -> lambda_http::Request {
-    let mut path_params = serde_json::Map::new();
-    let (tmpl_parts, path_parts): (Vec<&str>, Vec<&str>) =
-        (route.split('/').collect(), path.split('/').collect());
-    for (t, p) in tmpl_parts.iter().zip(&path_parts) {
-        if let Some(name) = t.strip_prefix('{').and_then(|t| t.strip_suffix('}')) {
-            path_params.insert(name.into(), json!(p));
-        }
-    }
-    let mut single = serde_json::Map::new();
-    let mut multi = serde_json::Map::new();
-    for (k, v) in query {
-        single.insert((*k).into(), json!(v));
-        multi
-            .entry(k.to_string())
-            .or_insert_with(|| json!([]))
-            .as_array_mut()
-            .unwrap()
-            .push(json!(v));
-    }
-    let mut hdrs = serde_json::Map::new();
-    hdrs.insert(
-        "Host".into(),
-        json!("abc123.execute-api.eu-west-1.amazonaws.com"),
-    );
-    for (k, v) in headers {
-        hdrs.insert((*k).into(), json!(v));
-    }
-    let event = json!({
-        "resource": route,
-        "path": path,
-        "httpMethod": method,
-        "headers": hdrs,
-        "multiValueHeaders": {},
-        "queryStringParameters": if query.is_empty() { Value::Null } else { Value::Object(single) },
-        "multiValueQueryStringParameters": if query.is_empty() { Value::Null } else { Value::Object(multi) },
-        "pathParameters": if path_params.is_empty() { Value::Null } else { Value::Object(path_params) },
-        "stageVariables": null,
-        "requestContext": {
-            "accountId": "111122223333", "resourceId": "r1", "stage": "prod", "requestId": "req-1",
-            "identity": { "sourceIp": "127.0.0.1", "userAgent": "test" },
-            "resourcePath": route, "httpMethod": method, "apiId": "abc123", "path": format!("/prod{path}"),
-            "protocol": "HTTP/1.1", "requestTimeEpoch": 1764072000000u64
-        },
-        "body": body,
-        "isBase64Encoded": false
-    });
-    lambda_http::request::from_str(&event.to_string()).expect("a valid REST v1 event")
-}
+use support::{fixture, now, respond, rest_v1, Fixture};
 
 async fn call(
     f: &Fixture,
@@ -111,16 +24,8 @@ async fn call(
     headers: &[(&str, &str)],
     body: Option<&str>,
 ) -> (u16, Value) {
-    let resp = router(Arc::new(f.api.clone()))
-        .oneshot(rest_v1(method, route, path, query, headers, body))
-        .await
-        .unwrap();
-    let status = resp.status().as_u16();
-    assert_eq!(resp.headers()["content-type"], "application/json");
-    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
-        .await
-        .unwrap();
-    let body: Value = serde_json::from_slice(&bytes).expect("JSON body");
+    let body = body.map(|b| Body::Text(b.to_owned()));
+    let (status, body) = respond(&f.api, rest_v1(method, route, path, query, headers, body)).await;
     if status >= 400 {
         assert!(
             body["error"]["code"].is_string() && body["error"]["message"].is_string(),

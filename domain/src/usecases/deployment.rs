@@ -174,22 +174,53 @@ mod tests {
         }
     }
 
+    /// A store that holds `held` (`None`: the agent is unknown) and expects
+    /// no write.
+    fn store_holding(held: Option<Agent>) -> MockAgentStore {
+        let mut store = MockAgentStore::new();
+        store.expect_get().returning(move |_| Ok(held.clone()));
+        store
+    }
+
+    /// A store that holds `held` and accepts every write.
+    fn writable_store(held: Option<Agent>) -> MockAgentStore {
+        let mut store = store_holding(held);
+        store.expect_put().returning(|_| Ok(()));
+        store
+    }
+
+    /// A pusher that expects exactly one push, of `config_version`.
+    fn pushes_once(config_version: u64) -> MockConfigPusher {
+        let mut pusher = MockConfigPusher::new();
+        pusher
+            .expect_push()
+            .withf(move |a| a.config_version == config_version)
+            .times(1)
+            .returning(|_| Ok(()));
+        pusher
+    }
+
+    /// `handle_agent_event` for an agent message of `dt` with `detail`.
+    async fn handle(
+        store: &MockAgentStore,
+        pusher: &MockConfigPusher,
+        dt: &str,
+        detail: serde_json::Value,
+        now: DateTime<Utc>,
+    ) -> Result<Agent, DeploymentError> {
+        handle_agent_event(store, pusher, &env(dt, detail), now).await
+    }
+
     #[tokio::test]
     async fn registration_creates_the_agent_and_pushes_nothing_when_in_sync() {
-        let mut store = MockAgentStore::new();
-        store.expect_get().returning(|_| Ok(None));
+        let mut store = store_holding(None);
         store.expect_put().times(1).returning(|_| Ok(()));
         let mut pusher = MockConfigPusher::new();
         pusher.expect_push().never();
         let detail = json!({"name": "payments", "version": "0.1.0", "config_version": 1});
-        let a = handle_agent_event(
-            &store,
-            &pusher,
-            &env(DT_AGENT_REGISTERED, detail),
-            Utc::now(),
-        )
-        .await
-        .unwrap();
+        let a = handle(&store, &pusher, DT_AGENT_REGISTERED, detail, Utc::now())
+            .await
+            .unwrap();
         assert_eq!(a.id.to_string(), "111122223333-eu-west-1");
         assert_eq!((a.config_version, a.applied_config_version), (1, 1));
         assert_eq!(a.name, "payments");
@@ -197,19 +228,11 @@ mod tests {
 
     #[tokio::test]
     async fn a_new_agent_that_never_had_a_push_gets_version_one_pushed() {
-        let mut store = MockAgentStore::new();
-        store.expect_get().returning(|_| Ok(None));
-        store.expect_put().returning(|_| Ok(()));
-        let mut pusher = MockConfigPusher::new();
-        pusher
-            .expect_push()
-            .withf(|a| a.config_version == 1)
-            .times(1)
-            .returning(|_| Ok(()));
-        let a = handle_agent_event(
-            &store,
-            &pusher,
-            &env(DT_AGENT_REGISTERED, json!({"version": "0.1.0"})),
+        let a = handle(
+            &writable_store(None),
+            &pushes_once(1),
+            DT_AGENT_REGISTERED,
+            json!({"version": "0.1.0"}),
             Utc::now(),
         )
         .await
@@ -219,17 +242,15 @@ mod tests {
 
     #[tokio::test]
     async fn a_failed_push_fails_the_message_so_it_is_retried() {
-        let mut store = MockAgentStore::new();
-        store.expect_get().returning(|_| Ok(None));
-        store.expect_put().returning(|_| Ok(()));
         let mut pusher = MockConfigPusher::new();
         pusher
             .expect_push()
             .returning(|_| Err(PortError::Permanent("AccessDeniedException".into())));
-        let err = handle_agent_event(
-            &store,
+        let err = handle(
+            &writable_store(None),
             &pusher,
-            &env(DT_AGENT_REGISTERED, json!({"version": "0.1.0"})),
+            DT_AGENT_REGISTERED,
+            json!({"version": "0.1.0"}),
             Utc::now(),
         )
         .await
@@ -244,42 +265,21 @@ mod tests {
     #[tokio::test]
     async fn a_heartbeat_behind_the_desired_config_triggers_a_push() {
         let now = Utc::now();
-        let mut agent = handle_agent_event(
-            &{
-                let mut s = MockAgentStore::new();
-                s.expect_get().returning(|_| Ok(None));
-                s.expect_put().returning(|_| Ok(()));
-                s
-            },
+        let mut agent = handle(
+            &writable_store(None),
             &MockConfigPusher::new(),
-            &env(
-                DT_AGENT_REGISTERED,
-                json!({"version": "0.1.0", "config_version": 1}),
-            ),
+            DT_AGENT_REGISTERED,
+            json!({"version": "0.1.0", "config_version": 1}),
             now,
         )
         .await
         .unwrap();
         agent.config_version = 3;
-        let mut store = MockAgentStore::new();
-        let stored = agent.clone();
-        store
-            .expect_get()
-            .returning(move |_| Ok(Some(stored.clone())));
-        store.expect_put().returning(|_| Ok(()));
-        let mut pusher = MockConfigPusher::new();
-        pusher
-            .expect_push()
-            .withf(|a| a.config_version == 3)
-            .times(1)
-            .returning(|_| Ok(()));
-        let a = handle_agent_event(
-            &store,
-            &pusher,
-            &env(
-                DT_AGENT_HEARTBEAT,
-                json!({"version": "0.1.0", "config_version": 2}),
-            ),
+        let a = handle(
+            &writable_store(Some(agent)),
+            &pushes_once(3),
+            DT_AGENT_HEARTBEAT,
+            json!({"version": "0.1.0", "config_version": 2}),
             now,
         )
         .await
@@ -289,12 +289,11 @@ mod tests {
 
     #[tokio::test]
     async fn config_applied_for_an_unknown_agent_is_malformed() {
-        let mut store = MockAgentStore::new();
-        store.expect_get().returning(|_| Ok(None));
-        let err = handle_agent_event(
-            &store,
+        let err = handle(
+            &store_holding(None),
             &MockConfigPusher::new(),
-            &env(DT_AGENT_CONFIG_APPLIED, json!({"config_version": 1})),
+            DT_AGENT_CONFIG_APPLIED,
+            json!({"config_version": 1}),
             Utc::now(),
         )
         .await
