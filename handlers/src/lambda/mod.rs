@@ -1,4 +1,4 @@
-//! What the five Lambda binaries share, by concern: configuration from the
+//! What the six Lambda binaries share, by concern: configuration from the
 //! environment ([`config`]), start-up and its failures ([`startup`]), the
 //! SDK's TLS trust ([`tls`]), the adapters of each binary ([`wiring`]), and
 //! the handler functions themselves ([`handlers`]). The binaries in
@@ -6,12 +6,14 @@
 
 pub mod config;
 pub mod handlers;
+pub mod notify;
 pub mod startup;
 pub mod tls;
 pub mod wiring;
 
 pub use config::*;
 pub use handlers::*;
+pub use notify::*;
 pub use startup::*;
 pub use tls::*;
 pub use wiring::*;
