@@ -343,3 +343,63 @@ variable "alarm_sns_topic_arn" {
   type        = string
   default     = null
 }
+
+variable "notify_zip" {
+  description = "Path of the notify package (target/lambda/notify/bootstrap.zip); null: no real-time alerts (no notify function)."
+  type        = string
+  default     = null
+}
+
+variable "alert_channels" {
+  description = "Real-time alert channels. Secrets are never given here: Slack URLs and webhook secrets are the names of SSM SecureString parameters (url_parameter, secret_parameter)."
+  type = list(object({
+    name             = string
+    kind             = string
+    url              = optional(string)
+    url_parameter    = optional(string)
+    secret_parameter = optional(string)
+    to               = optional(list(string))
+    topic_arn        = optional(string)
+    min_severity     = optional(string)
+    transitions      = optional(list(string))
+    accounts         = optional(list(string))
+    sources          = optional(list(string))
+  }))
+  default = []
+
+  validation {
+    condition     = alltrue([for c in var.alert_channels : contains(["slack", "webhook", "email", "sns"], c.kind)])
+    error_message = "alert_channels[*].kind must be slack, webhook, email or sns."
+  }
+
+  validation {
+    condition     = alltrue([for c in var.alert_channels : c.kind != "slack" || (c.url == null && c.url_parameter != null)])
+    error_message = "A slack channel takes url_parameter (an SSM SecureString name), never url."
+  }
+
+  validation {
+    condition     = alltrue([for c in var.alert_channels : c.kind != "webhook" || c.secret_parameter != null])
+    error_message = "A webhook channel takes secret_parameter (an SSM SecureString name)."
+  }
+}
+
+variable "alert_storm" {
+  description = "Storm control of every alert channel: at most max_per_window alerts per window_seconds, then one summary."
+  type = object({
+    max_per_window = optional(number, 10)
+    window_seconds = optional(number, 300)
+  })
+  default = {}
+}
+
+variable "console_url" {
+  description = "Base URL of the console; alerts link to <console_url>/events/<id>. null: no link."
+  type        = string
+  default     = null
+}
+
+variable "notify_max_retry_attempts" {
+  description = "Retries of a failed stream record before it goes to the notify function's dead-letter queue."
+  type        = number
+  default     = 5
+}
