@@ -41,7 +41,7 @@ locals {
   alert_channels_json = jsonencode({
     console_url = var.console_url
     storm       = var.alert_storm
-    channels = [for c in var.alert_channels : { for k, v in c : k => v if v != null }]
+    channels    = [for c in var.alert_channels : { for k, v in c : k => v if v != null }]
   })
   alert_secret_parameters = distinct(compact(flatten([
     for c in var.alert_channels : [c.url_parameter, c.secret_parameter]
@@ -1116,7 +1116,7 @@ data "aws_iam_policy_document" "notify" {
     content {
       sid       = "DecryptChannelSecrets"
       actions   = ["kms:Decrypt"]
-      resources = ["*"]
+      resources = ["arn:${local.partition}:kms:${local.region}:${local.account_id}:key/*"]
       condition {
         test     = "StringEquals"
         variable = "kms:ViaService"
