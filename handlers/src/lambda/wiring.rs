@@ -145,6 +145,8 @@ pub async fn notify_adapters<F: Fn(&str) -> Option<String>>(
     env: &Env<F>,
     config: &aws_config::SdkConfig,
 ) -> Result<NotifyAdapters, String> {
+    // In the order of `BINARIES`: the first missing variable is named.
+    let table = env.required(DELIVERIES_TABLE).map_err(|e| e.to_string())?;
     let text = env.required(ALERT_CHANNELS).map_err(|e| e.to_string())?;
     let mut alerts = AlertsConfig::from_json(&text).map_err(|e| {
         format!(
@@ -166,7 +168,7 @@ pub async fn notify_adapters<F: Fn(&str) -> Option<String>>(
         alerts,
         log: DeliveryTable::new(
             aws_sdk_dynamodb::Client::new(config),
-            env.required(DELIVERIES_TABLE).map_err(|e| e.to_string())?,
+            table,
         ),
         sender: AwsChannels {
             http,

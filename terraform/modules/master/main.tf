@@ -137,7 +137,10 @@ locals {
     }
   }
 
-  notify_function = var.notify_zip == null ? {} : {
+  # Deployed only with a package (see module.function's for_each): a
+  # conditional `null ? {} : {...}` would not type-check, its two objects
+  # having different attributes.
+  notify_function = {
     notify = {
       description = "Notify: alerts from the events table's stream, once per channel"
       zip         = var.notify_zip
@@ -565,7 +568,7 @@ resource "aws_sqs_queue" "schedule_dlq" {
 
 module "function" {
   source   = "../function"
-  for_each = merge(local.functions, local.notify_function)
+  for_each = merge(local.functions, { for k, v in local.notify_function : k => v if var.notify_zip != null })
 
   function_name                 = local.function_names[each.key]
   description                   = each.value.description
