@@ -137,9 +137,7 @@ locals {
     }
   }
 
-  # Deployed only with a package (see module.function's for_each): a
-  # conditional `null ? {} : {...}` would not type-check, its two objects
-  # having different attributes.
+  # Deployed only with a package: module.notify, count 0 or 1.
   notify_function = {
     notify = {
       description = "Notify: alerts from the events table's stream, once per channel"
@@ -228,6 +226,7 @@ locals {
       daily_schedule = aws_sqs_queue.schedule_dlq.name
     },
     { for k, f in module.function : "lambda_${k}" => f.dlq_name },
+    { for f in module.notify : "lambda_notify" => f.dlq_name },
   )
 }
 
@@ -568,7 +567,7 @@ resource "aws_sqs_queue" "schedule_dlq" {
 
 module "function" {
   source   = "../function"
-  for_each = merge(local.functions, { for k, v in local.notify_function : k => v if var.notify_zip != null })
+  for_each = local.functions
 
   function_name                 = local.function_names[each.key]
   description                   = each.value.description
@@ -1056,13 +1055,37 @@ resource "aws_cloudwatch_metric_alarm" "dlq_not_empty" {
 # Notify: the events table's stream into alerts
 ################################################################################
 
+# The notify function, with a package only (a separate call with count: a
+# for_each over `null ? {} : {notify = ...}` would not type-check).
+module "notify" {
+  source = "../function"
+  count  = var.notify_zip == null ? 0 : 1
+
+  function_name                 = local.function_names.notify
+  description                   = local.notify_function.notify.description
+  zip                           = local.notify_function.notify.zip
+  environment                   = local.notify_function.notify.environment
+  policy_json                   = local.notify_function.notify.policy_json
+  architecture                  = var.architecture
+  memory_size                   = var.lambda_memory_size
+  timeout                       = local.notify_function.notify.timeout
+  reserved_concurrency          = lookup(var.reserved_concurrency, "notify", null)
+  kms_key_arn                   = aws_kms_key.this.arn
+  log_retention_days            = var.log_retention_days
+  dlq_message_retention_seconds = var.dlq_message_retention_seconds
+  async_max_retry_attempts      = var.async_max_retry_attempts
+  async_max_event_age_seconds   = var.async_max_event_age_seconds
+  alarm_actions                 = local.alarm_actions
+  tags                          = var.tags
+}
+
 # Stream records in batches; a failed record is reported alone
 # (ReportBatchItemFailures), retried, bisected, then sent to the function's
 # dead-letter queue.
 resource "aws_lambda_event_source_mapping" "notify" {
   count = var.notify_zip == null ? 0 : 1
 
-  function_name                      = module.function["notify"].arn
+  function_name                      = module.notify[0].arn
   event_source_arn                   = aws_dynamodb_table.this.stream_arn
   starting_position                  = "LATEST"
   batch_size                         = 100
@@ -1081,7 +1104,7 @@ resource "aws_lambda_event_source_mapping" "notify" {
 
   destination_config {
     on_failure {
-      destination_arn = module.function["notify"].dlq_arn
+      destination_arn = module.notify[0].dlq_arn
     }
   }
 }
