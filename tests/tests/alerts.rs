@@ -472,7 +472,17 @@ fn a_burst_of_new_problems_is_capped_and_summarised() {
     std::thread::sleep(Duration::from_millis(1000));
     let kinds = receiver.kinds_on("/hook");
     let opened = kinds.iter().filter(|k| *k == "event.opened").count();
-    let opened_titles: Vec<String> = receiver.on("/hook").iter().map(|r| format!("{} {}", r.json()["timestamp"], r.json()["data"]["event"]["title"])).collect();
+    let opened_titles: Vec<String> = receiver
+        .on("/hook")
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {}",
+                r.json()["timestamp"],
+                r.json()["data"]["event"]["title"]
+            )
+        })
+        .collect();
     assert_eq!(opened, 5, "{kinds:?} {opened_titles:#?}");
     let summaries: Vec<Value> = receiver
         .on("/hook")

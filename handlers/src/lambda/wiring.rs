@@ -166,10 +166,7 @@ pub async fn notify_adapters<F: Fn(&str) -> Option<String>>(
     let http = HttpDelivery::new(RetryPolicy::default()).map_err(|e| e.to_string())?;
     Ok(NotifyAdapters {
         alerts,
-        log: DeliveryTable::new(
-            aws_sdk_dynamodb::Client::new(config),
-            table,
-        ),
+        log: DeliveryTable::new(aws_sdk_dynamodb::Client::new(config), table),
         sender: AwsChannels {
             http,
             ses: aws_sdk_ses::Client::new(config),
