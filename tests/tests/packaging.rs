@@ -62,7 +62,7 @@ fn package(binary: &str) -> PathBuf {
     package_in(&lambda_dir(), binary)
 }
 
-/// The five packages, or `None` (after a notice) when they are absent and
+/// The six packages, or `None` (after a notice) when they are absent and
 /// `PACKAGING_CHECKS` is not 1.
 fn packages() -> Option<Vec<(&'static str, PathBuf)>> {
     let all: Vec<(&str, PathBuf)> = BINARIES.iter().map(|b| (*b, package(b))).collect();
@@ -665,6 +665,21 @@ fn a_missing_variable_is_reported_as_an_init_error() {
         return;
     };
     assert_one_line_init_error(&run, "environment variable TABLE_NAME is required");
+}
+
+/// notify reads its channels before any AWS call: without them, an init
+/// error naming the variable.
+#[test]
+fn notify_without_its_channels_is_an_init_error() {
+    let Some(run) = invoke(&Function {
+        binary: "notify",
+        env: &[("DELIVERIES_TABLE", "monitoring-test-deliveries")],
+        event: workload("notify").unwrap().event,
+        aws: None,
+    }) else {
+        return;
+    };
+    assert_one_line_init_error(&run, "environment variable ALERT_CHANNELS is required");
 }
 
 /// The init error's message: it starts with `prefix`, is one short line, and
