@@ -26,6 +26,7 @@ pub const BINARIES: [&str; 6] = [
     "query-error-logs",
     "stream-error-logs",
     "api",
+    "notify",
 ];
 
 // ---------------------------------------------------------------------------
@@ -755,6 +756,16 @@ pub const API_ENV: &[(&str, &str)] = &[
     ("TABLE_NAME", "monitoring-test"),
     ("CURSOR_KEY_PARAMETER", CURSOR_KEY_PARAMETER),
 ];
+/// notify: one e-mail channel (SES, which the empty account answers), so
+/// init reads no SSM parameter and an alert is sent for real.
+pub const NOTIFY_ENV: &[(&str, &str)] = &[
+    ("DELIVERIES_TABLE", "monitoring-test-deliveries"),
+    (
+        "ALERT_CHANNELS",
+        r#"{"channels": [{"name": "ops-mail", "kind": "email", "to": ["ops@example.com"]}]}"#,
+    ),
+    ("ALERT_SENDER", "alerts@example.com"),
+];
 
 /// The variables of each function.
 pub fn function_env(binary: &str) -> &'static [(&'static str, &'static str)] {
@@ -763,6 +774,7 @@ pub fn function_env(binary: &str) -> &'static [(&'static str, &'static str)] {
         "daily-report" => REPORT_ENV,
         "query-error-logs" | "stream-error-logs" => AGENT_ENV,
         "api" => API_ENV,
+        "notify" => NOTIFY_ENV,
         _ => &[],
     }
 }
@@ -929,7 +941,50 @@ pub fn workload(binary: &str) -> Option<Workload> {
                 }
             },
         },
+        "notify" => Workload {
+            binary: "notify",
+            env: NOTIFY_ENV,
+            parameters: &[],
+            event: notify_stream_batch(),
+            calls: "GetItem, TransactWriteItems, SES SendRawEmail, Query (summaries due)",
+            check: |v| expect_json(json!({"batchItemFailures": []}))(v),
+        },
         _ => return None,
     };
     Some(w)
+}
+
+/// A DynamoDB Streams batch as Lambda delivers it to notify: one new
+/// critical event (INSERT of its item, `NEW_AND_OLD_IMAGES`), which alerts.
+pub fn notify_stream_batch() -> Value {
+    let id = "5f0c3a9e7b1d42c6a8e9f0b1c2d3e4f5";
+    let event = json!({
+        "id": id, "account": "111122223333", "region": "us-east-1",
+        "source": "aws.guardduty", "detail_type": "GuardDuty Finding",
+        "severity": "critical", "status": "open",
+        "title": "198.51.100.0 is performing SSH brute force attacks against i-99999999.",
+        "fingerprint": "0123456789abcdef", "count": 1,
+        "first_seen": "2026-11-25T08:12:44Z", "last_seen": "2026-11-25T08:12:44Z",
+        "log_group": null, "sample": "SSH brute force", "resources": [], "detail": {},
+        "note": null, "assignee": null, "updated_at": "2026-11-25T08:12:44Z", "version": 1
+    });
+    json!({"Records": [{
+        "eventID": "c4ca4238a0b923820dcc509a6f75849b",
+        "eventName": "INSERT",
+        "eventVersion": "1.1",
+        "eventSource": "aws:dynamodb",
+        "awsRegion": "us-east-1",
+        "dynamodb": {
+            "ApproximateCreationDateTime": 1_795_600_364_u64,
+            "Keys": {"PK": {"S": format!("EVENT#{id}")}, "SK": {"S": "EVENT"}},
+            "NewImage": {
+                "PK": {"S": format!("EVENT#{id}")}, "SK": {"S": "EVENT"},
+                "body": {"S": event.to_string()}, "rev": {"N": "1"}
+            },
+            "SequenceNumber": "111100000000012345678901",
+            "SizeBytes": 812,
+            "StreamViewType": "NEW_AND_OLD_IMAGES"
+        },
+        "eventSourceARN": "arn:aws:dynamodb:us-east-1:111122223333:table/monitoring-test/stream/2026-11-25T00:00:00.000"
+    }]})
 }

@@ -715,6 +715,21 @@ fn a_missing_variable_is_reported_as_an_init_error() {
     assert_one_line_init_error(&run, "environment variable TABLE_NAME is required");
 }
 
+/// notify reads its channels before any AWS call: without them, an init
+/// error naming the variable.
+#[test]
+fn notify_without_its_channels_is_an_init_error() {
+    let Some(run) = invoke(&Function {
+        binary: "notify",
+        env: &[("DELIVERIES_TABLE", "monitoring-test-deliveries")],
+        event: workload("notify").unwrap().event,
+        aws: None,
+    }) else {
+        return;
+    };
+    assert_one_line_init_error(&run, "environment variable ALERT_CHANNELS is required");
+}
+
 /// The init error's message: it starts with `prefix`, is one short line, and
 /// the function took no event and exited non-zero.
 fn assert_one_line_init_error(run: &Invocation, prefix: &str) -> String {

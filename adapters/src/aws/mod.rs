@@ -1,6 +1,8 @@
 //! The AWS adapters (feature `aws`): each implements a domain port with the
 //! AWS SDK for Rust. Clients are built once by the caller and passed in.
 //!
+//! * [`alerts`]: the notify Lambda's `AlertSender` (HTTP, SES, SNS) and its SSM secrets.
+//! * [`deliveries`]: `DeliveryLog` (alerts) on its own DynamoDB table.
 //! * [`dynamodb`]: `EventStore` + `AgentStore` on one DynamoDB table.
 //! * [`eventbridge`]: `Publisher` (PutEvents packing) and `ConfigPusher`.
 //! * [`logs`]: `LogSource` over CloudWatch Logs Insights.
@@ -9,6 +11,8 @@
 //! * [`errors`]: SDK errors to `PortError` (throttling and 5xx are transient).
 //! * [`testing`]: moto's SDK config, unique names and a fault injector, for tests.
 
+pub mod alerts;
+pub mod deliveries;
 pub mod dynamodb;
 pub mod errors;
 pub mod eventbridge;

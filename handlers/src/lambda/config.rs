@@ -68,6 +68,21 @@ pub const AWS_REGION: EnvVar = var(
     true,
     "set by Lambda: the region the function runs in",
 );
+pub const DELIVERIES_TABLE: EnvVar = var(
+    "DELIVERIES_TABLE",
+    true,
+    "DynamoDB table of alert deliveries and storm windows",
+);
+pub const ALERT_CHANNELS: EnvVar = var(
+    "ALERT_CHANNELS",
+    true,
+    "the alerts configuration as JSON (channels, storm, console_url), with SSM parameter names in place of secrets",
+);
+pub const ALERT_SENDER: EnvVar = var(
+    "ALERT_SENDER",
+    false,
+    "SES-verified sender of e-mail alerts (required with an email channel)",
+);
 
 /// The environment variables of each binary, in the README's table and
 /// compared with the Terraform modules' `environment` blocks.
@@ -111,6 +126,7 @@ pub const BINARIES: &[(&str, &[EnvVar])] = &[
             AGENT_BUS_ARN_TEMPLATE,
         ],
     ),
+    ("notify", &[DELIVERIES_TABLE, ALERT_CHANNELS, ALERT_SENDER]),
 ];
 
 /// A missing or invalid environment variable, named.

@@ -6,6 +6,7 @@
 
 pub mod config;
 pub mod handlers;
+pub mod notify;
 pub mod startup;
 pub mod stream;
 pub mod tls;
@@ -13,6 +14,7 @@ pub mod wiring;
 
 pub use config::*;
 pub use handlers::*;
+pub use notify::*;
 pub use startup::*;
 pub use stream::*;
 pub use tls::*;

@@ -1,13 +1,18 @@
 //! Each binary's adapters, built once from its configuration.
 
 use super::config::*;
+use adapters::alert_channels::{HttpDelivery, RetryPolicy};
+use adapters::aws::alerts::{resolve_secrets, AwsChannels};
+use adapters::aws::deliveries::DeliveryTable;
 use adapters::aws::dynamodb::DynamoStore;
 use adapters::aws::eventbridge::{EventBridgeConfigPusher, EventBridgePublisher};
 use adapters::aws::logs::InsightsLogSource;
 use adapters::aws::ses::SesMailer;
 use adapters::aws::ssm::SsmAgentState;
+use domain::alerts::{AlertsConfig, ChannelKind};
 use domain::model::{AccountId, AgentConfig, AgentId, Region};
 use domain::usecases::agent::{AgentSettings, QueryErrorLogs};
+use domain::usecases::notify::Notifier;
 use domain::window::WindowPolicy;
 
 /// The table, as every master function opens it (TTLs need the retention).
@@ -128,4 +133,59 @@ pub fn agent_core<F: Fn(&str) -> Option<String>>(
             env.required(STATE_PARAMETER)?,
         ),
     ))
+}
+
+/// The notify function's configuration and adapters.
+pub struct NotifyAdapters {
+    pub alerts: AlertsConfig,
+    pub log: DeliveryTable,
+    pub sender: AwsChannels,
+}
+
+impl NotifyAdapters {
+    pub fn notifier(&self) -> Notifier<'_> {
+        Notifier {
+            config: &self.alerts,
+            log: &self.log,
+            sender: &self.sender,
+        }
+    }
+}
+
+/// Reads the channels from the environment and their secrets from SSM
+/// (SecureString, decrypted once at start-up; never logged). The error is
+/// one line naming the variable or parameter.
+pub async fn notify_adapters<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+    config: &aws_config::SdkConfig,
+) -> Result<NotifyAdapters, String> {
+    // In the order of `BINARIES`: the first missing variable is named.
+    let table = env.required(DELIVERIES_TABLE).map_err(|e| e.to_string())?;
+    let text = env.required(ALERT_CHANNELS).map_err(|e| e.to_string())?;
+    let mut alerts = AlertsConfig::from_json(&text).map_err(|e| {
+        format!(
+            "environment variable {} is invalid: {e}",
+            ALERT_CHANNELS.name
+        )
+    })?;
+    let from = env.optional(ALERT_SENDER).unwrap_or_default();
+    let wants_email = alerts
+        .channels
+        .iter()
+        .any(|c| matches!(c.kind, ChannelKind::Email { .. }));
+    if wants_email && from.is_empty() {
+        return Err(ConfigError::Missing(ALERT_SENDER.name).to_string());
+    }
+    resolve_secrets(&aws_sdk_ssm::Client::new(config), &mut alerts).await?;
+    let http = HttpDelivery::new(RetryPolicy::default()).map_err(|e| e.to_string())?;
+    Ok(NotifyAdapters {
+        alerts,
+        log: DeliveryTable::new(aws_sdk_dynamodb::Client::new(config), table),
+        sender: AwsChannels {
+            http,
+            ses: aws_sdk_ses::Client::new(config),
+            from,
+            sns: aws_sdk_sns::Client::new(config),
+        },
+    })
 }

@@ -31,7 +31,23 @@ locals {
     list_agents              = "${var.name}-api-list-agents"
     get_agent                = "${var.name}-api-get-agent"
     update_agent             = "${var.name}-api-update-agent"
+    notify                   = "${var.name}-notify"
   }
+
+  deliveries_table_name = "${var.name}-deliveries"
+
+  # The alerts configuration the notify function reads: SSM parameter
+  # names only, never a secret value.
+  alert_channels_json = jsonencode({
+    console_url = var.console_url
+    storm       = var.alert_storm
+    channels    = [for c in var.alert_channels : { for k, v in c : k => v if v != null }]
+  })
+  alert_secret_parameters = distinct(compact(flatten([
+    for c in var.alert_channels : [c.url_parameter, c.secret_parameter]
+  ])))
+  alert_email_enabled = anytrue([for c in var.alert_channels : c.kind == "email"])
+  alert_sns_topics    = distinct(compact([for c in var.alert_channels : c.topic_arn]))
 
   # The functions: what each runs, reads and may do (modules/function adds
   # its own logs, dead-letter queue and key). The API routes share a package
@@ -121,6 +137,21 @@ locals {
     }
   }
 
+  # Deployed only with a package: module.notify, count 0 or 1.
+  notify_function = {
+    notify = {
+      description = "Notify: alerts from the events table's stream, once per channel"
+      zip         = var.notify_zip
+      timeout     = var.lambda_timeout
+      policy_json = data.aws_iam_policy_document.notify.json
+      environment = {
+        DELIVERIES_TABLE = aws_dynamodb_table.deliveries.name
+        ALERT_CHANNELS   = local.alert_channels_json
+        ALERT_SENDER     = local.alert_email_enabled ? var.report_sender : ""
+      }
+    }
+  }
+
   # The rules on the master bus, each to one function.
   bus_rules = {
     monitoring_events = {
@@ -195,6 +226,7 @@ locals {
       daily_schedule = aws_sqs_queue.schedule_dlq.name
     },
     { for k, f in module.function : "lambda_${k}" => f.dlq_name },
+    { for f in module.notify : "lambda_notify" => f.dlq_name },
   )
 }
 
@@ -311,6 +343,45 @@ resource "aws_dynamodb_table" "this" {
     range_key          = "gsi2sk"
     projection_type    = "INCLUDE"
     non_key_attributes = ["count"]
+  }
+
+  ttl {
+    attribute_name = "expires_at"
+    enabled        = true
+  }
+
+  # Every write of an event, before and after, for the notify function.
+  stream_enabled   = true
+  stream_view_type = "NEW_AND_OLD_IMAGES"
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = aws_kms_key.this.arn
+  }
+
+  tags = var.tags
+}
+
+# The notify function's per-channel deliveries and storm windows.
+resource "aws_dynamodb_table" "deliveries" {
+  name                        = local.deliveries_table_name
+  billing_mode                = "PAY_PER_REQUEST"
+  hash_key                    = "PK"
+  range_key                   = "SK"
+  deletion_protection_enabled = var.deletion_protection
+
+  attribute {
+    name = "PK"
+    type = "S"
+  }
+
+  attribute {
+    name = "SK"
+    type = "S"
   }
 
   ttl {
@@ -978,4 +1049,123 @@ resource "aws_cloudwatch_metric_alarm" "dlq_not_empty" {
   alarm_actions       = local.alarm_actions
   ok_actions          = local.alarm_actions
   tags                = var.tags
+}
+
+################################################################################
+# Notify: the events table's stream into alerts
+################################################################################
+
+# The notify function, with a package only (a separate call with count: a
+# for_each over `null ? {} : {notify = ...}` would not type-check).
+module "notify" {
+  source = "../function"
+  count  = var.notify_zip == null ? 0 : 1
+
+  function_name                 = local.function_names.notify
+  description                   = local.notify_function.notify.description
+  zip                           = local.notify_function.notify.zip
+  environment                   = local.notify_function.notify.environment
+  policy_json                   = local.notify_function.notify.policy_json
+  architecture                  = var.architecture
+  memory_size                   = var.lambda_memory_size
+  timeout                       = local.notify_function.notify.timeout
+  reserved_concurrency          = lookup(var.reserved_concurrency, "notify", null)
+  kms_key_arn                   = aws_kms_key.this.arn
+  log_retention_days            = var.log_retention_days
+  dlq_message_retention_seconds = var.dlq_message_retention_seconds
+  async_max_retry_attempts      = var.async_max_retry_attempts
+  async_max_event_age_seconds   = var.async_max_event_age_seconds
+  alarm_actions                 = local.alarm_actions
+  tags                          = var.tags
+}
+
+# Stream records in batches; a failed record is reported alone
+# (ReportBatchItemFailures), retried, bisected, then sent to the function's
+# dead-letter queue.
+resource "aws_lambda_event_source_mapping" "notify" {
+  count = var.notify_zip == null ? 0 : 1
+
+  function_name                      = module.notify[0].arn
+  event_source_arn                   = aws_dynamodb_table.this.stream_arn
+  starting_position                  = "LATEST"
+  batch_size                         = 100
+  maximum_batching_window_in_seconds = 1
+  function_response_types            = ["ReportBatchItemFailures"]
+  bisect_batch_on_function_error     = true
+  maximum_retry_attempts             = var.notify_max_retry_attempts
+  maximum_record_age_in_seconds      = 86400
+
+  # Only event items (not occurrences, day counters or agents).
+  filter_criteria {
+    filter {
+      pattern = jsonencode({ dynamodb = { Keys = { SK = { S = ["EVENT"] } } } })
+    }
+  }
+
+  destination_config {
+    on_failure {
+      destination_arn = module.notify[0].dlq_arn
+    }
+  }
+}
+
+data "aws_iam_policy_document" "notify" {
+  statement {
+    sid       = "ReadTheEventsStream"
+    actions   = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"]
+    resources = [aws_dynamodb_table.this.stream_arn]
+  }
+
+  statement {
+    sid       = "RecordDeliveries"
+    actions   = ["dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query"]
+    resources = [aws_dynamodb_table.deliveries.arn]
+  }
+
+  statement {
+    sid       = "UseTheTablesKey"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [aws_kms_key.this.arn]
+  }
+
+  dynamic "statement" {
+    for_each = length(local.alert_secret_parameters) > 0 ? [1] : []
+    content {
+      sid       = "ReadChannelSecrets"
+      actions   = ["ssm:GetParameters"]
+      resources = [for p in local.alert_secret_parameters : "arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter/${trimprefix(p, "/")}"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(local.alert_secret_parameters) > 0 ? [1] : []
+    content {
+      sid       = "DecryptChannelSecrets"
+      actions   = ["kms:Decrypt"]
+      resources = ["arn:${local.partition}:kms:${local.region}:${local.account_id}:key/*"]
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["ssm.${local.region}.amazonaws.com"]
+      }
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.alert_email_enabled ? [1] : []
+    content {
+      sid       = "SendEmailAlerts"
+      actions   = ["ses:SendRawEmail"]
+      resources = ["arn:${local.partition}:ses:${local.region}:${local.account_id}:identity/*"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(local.alert_sns_topics) > 0 ? [1] : []
+    content {
+      sid       = "PublishSnsAlerts"
+      actions   = ["sns:Publish"]
+      resources = local.alert_sns_topics
+    }
+  }
 }

@@ -125,7 +125,7 @@ variable "daily_report_timeout" {
 }
 
 variable "reserved_concurrency" {
-  description = "Reserved concurrent executions by function (keys: handle_monitoring_events, update_deployment, daily_report, list_events, get_event, update_event, list_agents, get_agent, update_agent), e.g. { handle_monitoring_events = 10 }. A function not listed is unreserved (the default for all: new accounts often have a concurrency quota of 10 and Lambda keeps 100 unreserved, so any reservation fails there). A reservation is also the function's upper bound; 0 stops it."
+  description = "Reserved concurrent executions by function (keys: handle_monitoring_events, update_deployment, daily_report, list_events, get_event, update_event, list_agents, get_agent, update_agent, notify), e.g. { handle_monitoring_events = 10 }. A function not listed is unreserved (the default for all: new accounts often have a concurrency quota of 10 and Lambda keeps 100 unreserved, so any reservation fails there). A reservation is also the function's upper bound; 0 stops it."
   type        = map(number)
   default     = {}
 
@@ -133,10 +133,10 @@ variable "reserved_concurrency" {
     condition = alltrue([
       for k in keys(var.reserved_concurrency) : contains([
         "handle_monitoring_events", "update_deployment", "daily_report",
-        "list_events", "get_event", "update_event", "list_agents", "get_agent", "update_agent",
+        "list_events", "get_event", "update_event", "list_agents", "get_agent", "update_agent", "notify",
       ], k)
     ])
-    error_message = "reserved_concurrency keys must be function keys: handle_monitoring_events, update_deployment, daily_report, list_events, get_event, update_event, list_agents, get_agent, update_agent."
+    error_message = "reserved_concurrency keys must be function keys: handle_monitoring_events, update_deployment, daily_report, list_events, get_event, update_event, list_agents, get_agent, update_agent, notify."
   }
 
   validation {
@@ -342,4 +342,64 @@ variable "alarm_sns_topic_arn" {
   description = "SNS topic notified by the alarms (dead-letter queue not empty, function errors). Null: alarms without actions."
   type        = string
   default     = null
+}
+
+variable "notify_zip" {
+  description = "Path of the notify package (target/lambda/notify/bootstrap.zip); null: no real-time alerts (no notify function)."
+  type        = string
+  default     = null
+}
+
+variable "alert_channels" {
+  description = "Real-time alert channels. Secrets are never given here: Slack URLs and webhook secrets are the names of SSM SecureString parameters (url_parameter, secret_parameter)."
+  type = list(object({
+    name             = string
+    kind             = string
+    url              = optional(string)
+    url_parameter    = optional(string)
+    secret_parameter = optional(string)
+    to               = optional(list(string))
+    topic_arn        = optional(string)
+    min_severity     = optional(string)
+    transitions      = optional(list(string))
+    accounts         = optional(list(string))
+    sources          = optional(list(string))
+  }))
+  default = []
+
+  validation {
+    condition     = alltrue([for c in var.alert_channels : contains(["slack", "webhook", "email", "sns"], c.kind)])
+    error_message = "alert_channels[*].kind must be slack, webhook, email or sns."
+  }
+
+  validation {
+    condition     = alltrue([for c in var.alert_channels : c.kind != "slack" || (c.url == null && c.url_parameter != null)])
+    error_message = "A slack channel takes url_parameter (an SSM SecureString name), never url."
+  }
+
+  validation {
+    condition     = alltrue([for c in var.alert_channels : c.kind != "webhook" || c.secret_parameter != null])
+    error_message = "A webhook channel takes secret_parameter (an SSM SecureString name)."
+  }
+}
+
+variable "alert_storm" {
+  description = "Storm control of every alert channel: at most max_per_window alerts per window_seconds, then one summary."
+  type = object({
+    max_per_window = optional(number, 10)
+    window_seconds = optional(number, 300)
+  })
+  default = {}
+}
+
+variable "console_url" {
+  description = "Base URL of the console; alerts link to <console_url>/events/<id>. null: no link."
+  type        = string
+  default     = null
+}
+
+variable "notify_max_retry_attempts" {
+  description = "Retries of a failed stream record before it goes to the notify function's dead-letter queue."
+  type        = number
+  default     = 5
 }

@@ -194,6 +194,7 @@ fn module_readmes_list_exactly_their_variables_and_outputs() {
 }
 
 /// Package variable -> environment keys, from the master's `local.functions`
+/// and `local.notify_function`
 /// (an entry's `environment` is a literal map or a local holding one).
 fn master_environments() -> BTreeMap<String, BTreeSet<String>> {
     let locals: BTreeMap<String, Expression> = blocks_of("modules/master", "main.tf")
@@ -212,8 +213,14 @@ fn master_environments() -> BTreeMap<String, BTreeSet<String>> {
     let Some(Expression::Object(functions)) = locals.get("functions") else {
         panic!("modules/master: local.functions is not an object");
     };
+    // The notify function, deployed only with its package.
+    let notify = match locals.get("notify_function") {
+        Some(Expression::Object(o)) => o.clone(),
+        Some(other) => panic!("local.notify_function: {}", text(other)),
+        None => Default::default(),
+    };
     let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for (_, f) in functions.iter() {
+    for (_, f) in functions.iter().chain(notify.iter()) {
         let Expression::Object(fields) = f else {
             panic!("{}", text(f))
         };
@@ -263,6 +270,6 @@ fn master_readme_environment_table_matches_the_module() {
     assert_eq!(
         rows,
         master_environments(),
-        "README rows vs local.functions"
+        "README rows vs local.functions and local.notify_function"
     );
 }

@@ -91,10 +91,12 @@ mod events;
 mod list;
 mod record;
 mod schema;
+mod stream;
 #[cfg(test)]
 mod tests;
 
 pub use schema::create_table;
+pub use stream::event_from_stream_image;
 
 use super::errors::port_error;
 use aws_sdk_dynamodb::types::AttributeValue;
