@@ -19,7 +19,7 @@ use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// The Lambda functions; the `monitoring` CLI is never packaged.
-pub const BINARIES: [&str; 6] = [
+pub const BINARIES: [&str; 7] = [
     "handle-monitoring-events",
     "update-deployment",
     "daily-report",

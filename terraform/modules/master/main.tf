@@ -673,16 +673,16 @@ data "aws_iam_policy_document" "scheduler_assume_role" {
 
 resource "aws_iam_role" "schedule" {
   name               = "${var.name}-daily-report-schedule"
-  description        = "Lets EventBridge Scheduler invoke ${local.function_names.daily_report} and use its dead-letter queue"
+  description        = "Lets EventBridge Scheduler invoke ${local.function_names.daily_report} (and notify) and use its dead-letter queue"
   assume_role_policy = data.aws_iam_policy_document.scheduler_assume_role.json
   tags               = var.tags
 }
 
 data "aws_iam_policy_document" "schedule" {
   statement {
-    sid       = "InvokeDailyReport"
+    sid       = "InvokeDailyReportAndNotify"
     actions   = ["lambda:InvokeFunction"]
-    resources = [module.function["daily_report"].arn]
+    resources = concat([module.function["daily_report"].arn], [for f in module.notify : f.arn])
   }
 
   statement {
@@ -723,6 +723,38 @@ resource "aws_scheduler_schedule" "daily_report" {
     retry_policy {
       maximum_event_age_in_seconds = var.event_target_max_event_age_seconds
       maximum_retry_attempts       = var.event_target_max_retry_attempts
+    }
+
+    dead_letter_config {
+      arn = aws_sqs_queue.schedule_dlq.arn
+    }
+  }
+
+  depends_on = [aws_iam_role_policy.schedule]
+}
+
+# Storm summaries are due when a window ends, whether or not a stream record
+# arrives then: notify runs each minute with an empty payload to send them.
+resource "aws_scheduler_schedule" "notify_summaries" {
+  count                        = var.notify_zip == null ? 0 : 1
+  name                         = "${var.name}-notify-summaries"
+  description                  = "Runs notify each minute to send the storm summaries whose window ended"
+  schedule_expression          = "rate(1 minute)"
+  schedule_expression_timezone = "UTC"
+  kms_key_arn                  = aws_kms_key.this.arn
+
+  flexible_time_window {
+    mode = "OFF"
+  }
+
+  target {
+    arn      = module.notify[0].arn
+    role_arn = aws_iam_role.schedule.arn
+    input    = jsonencode({})
+
+    retry_policy {
+      maximum_event_age_in_seconds = 60
+      maximum_retry_attempts       = 0
     }
 
     dead_letter_config {
