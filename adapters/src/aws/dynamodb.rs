@@ -860,6 +860,16 @@ impl EventStore for DynamoStore {
             })
             .collect())
     }
+
+    /// One Query of the event's partition; see [`super::activity`].
+    async fn event_activity(
+        &self,
+        id: &EventId,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<domain::ports::DayCount>, PortError> {
+        super::activity::event_activity(&self.client, &self.table, id, from, to).await
+    }
 }
 
 #[async_trait]

@@ -1,6 +1,7 @@
 //! The AWS adapters (feature `aws`): each implements a domain port with the
 //! AWS SDK for Rust. Clients are built once by the caller and passed in.
 //!
+//! * [`activity`]: one event's per-day counters (a Query of its partition).
 //! * [`dynamodb`]: `EventStore` + `AgentStore` on one DynamoDB table.
 //! * [`eventbridge`]: `Publisher` (PutEvents packing) and `ConfigPusher`.
 //! * [`logs`]: `LogSource` over CloudWatch Logs Insights.
@@ -9,6 +10,7 @@
 //! * [`errors`]: SDK errors to `PortError` (throttling and 5xx are transient).
 //! * [`testing`]: moto's SDK config, unique names and a fault injector, for tests.
 
+pub mod activity;
 pub mod dynamodb;
 pub mod errors;
 pub mod eventbridge;

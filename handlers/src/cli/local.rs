@@ -27,6 +27,10 @@ pub struct Args {
     /// Region of the local agent.
     #[arg(long, default_value = "local")]
     region: Region,
+    /// File holding the token that a non-loopback --listen requires (else
+    /// MONITORING_TOKEN, else one is generated and printed once).
+    #[arg(long)]
+    token_file: Option<PathBuf>,
 }
 
 pub async fn run(args: Args) -> ExitCode {
@@ -34,6 +38,15 @@ pub async fn run(args: Args) -> ExitCode {
         eprintln!("error: --interval must be more than 0");
         return ExitCode::from(2);
     }
+    let token = match &args.token_file {
+        Some(path) => match std::fs::read_to_string(path) {
+            Ok(t) => Some(t.trim().to_owned()),
+            Err(e) => return super::failed(format!("--token-file {}: {e}", path.display())),
+        },
+        None => std::env::var("MONITORING_TOKEN")
+            .ok()
+            .filter(|t| !t.is_empty()),
+    };
     let opts = LocalOptions {
         listen: args.listen,
         data_dir: args.data_dir,
@@ -41,6 +54,7 @@ pub async fn run(args: Args) -> ExitCode {
         interval: args.interval,
         account: args.account,
         region: args.region,
+        token,
     };
     match run_local(opts).await {
         Ok(()) => ExitCode::SUCCESS,

@@ -54,7 +54,7 @@ output "cursor_key_parameter_name" {
 }
 
 output "function_names" {
-  description = "Lambda function names, by function (handle_monitoring_events, update_deployment, daily_report, list_events, get_event, update_event, list_agents, get_agent, update_agent)."
+  description = "Lambda function names, by function (handle_monitoring_events, update_deployment, daily_report, list_events, get_event, update_event, list_agents, get_agent, update_agent, event_activity, overview)."
   value       = { for k, f in module.function : k => f.function_name }
 }
 
