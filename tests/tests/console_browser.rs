@@ -403,6 +403,65 @@ async fn the_console_triages_in_a_real_browser() {
     c.close().await.unwrap();
 }
 
+/// For ops/bench: navigation start -> first rows painted of the events page
+/// at `CONSOLE_BENCH_URL` (a running `monitoring local`), in milliseconds,
+/// printed as `first-rows-ms: <worst of 5 loads>`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a benchmark: ops/bench runs it against a filled store"]
+async fn events_page_first_rows_benchmark() {
+    let url = std::env::var("CONSOLE_BENCH_URL").expect("CONSOLE_BENCH_URL");
+    let driver_port = free_port();
+    let _driver = Proc(
+        Command::new("chromedriver")
+            .arg(format!("--port={driver_port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts"),
+    );
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({ "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,1000"] }),
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let c = loop {
+        match ClientBuilder::rustls()
+            .expect("rustls")
+            .capabilities(caps.clone())
+            .connect(&format!("http://127.0.0.1:{driver_port}"))
+            .await
+        {
+            Ok(c) => break c,
+            Err(e) if Instant::now() < deadline => {
+                let _ = e;
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Err(e) => panic!("chromedriver does not answer: {e}"),
+        }
+    };
+    let mut times = Vec::new();
+    for _ in 0..6 {
+        c.goto(&url).await.unwrap();
+        find(&c, "tbody tr[data-id]").await;
+        let t = loop {
+            let v = c
+                .execute("const m = performance.getEntriesByName('console:first-rows')[0]; return m ? m.startTime : null", vec![])
+                .await
+                .unwrap();
+            if let Some(t) = v.as_f64() {
+                break t;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        times.push(t);
+    }
+    times.remove(0); // the first load warms the caches
+    let worst = times.iter().cloned().fold(0.0, f64::max);
+    println!("first-rows-ms: {worst:.0}");
+    c.close().await.unwrap();
+}
+
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
