@@ -6,6 +6,8 @@ pub mod api;
 pub mod cli;
 pub mod console_api;
 #[cfg(feature = "local")]
+pub mod console_proxy;
+#[cfg(feature = "local")]
 pub mod console_ui;
 #[cfg(feature = "test-support")]
 pub mod fuzz_checks;

@@ -1,6 +1,7 @@
 //! The `monitoring` command line: one module per subcommand, each with its
 //! clap arguments and a `run` that answers the process exit code.
 
+mod console;
 mod ingest;
 mod local;
 mod report;
@@ -29,6 +30,9 @@ enum Command {
     Ingest(ingest::Args),
     /// Render the daily report of one UTC day to DATA_DIR/outbox/report-YYYY-MM-DD.eml and print its path.
     Report(report::Args),
+    /// Serve the console for a deployed master: API calls are forwarded to
+    /// its invoke URL, signed with SigV4 from your AWS credentials.
+    Console(console::Args),
 }
 
 /// Parses the command line, sets up logging to stderr and runs the subcommand.
@@ -39,6 +43,7 @@ pub async fn main() -> ExitCode {
         Command::Local(args) => local::run(args).await,
         Command::Ingest(args) => ingest::run(args).await,
         Command::Report(args) => report::run(args).await,
+        Command::Console(args) => console::run(args).await,
     }
 }
 
