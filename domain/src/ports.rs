@@ -90,6 +90,21 @@ pub trait EventStore: Send + Sync {
     ) -> Result<Event, UpdateEventError>;
     /// Every event with at least one occurrence on that UTC day, with that day's count.
     async fn day_activity(&self, day: NaiveDate) -> Result<Vec<DayActivity>, PortError>;
+    /// One event's per-day counters for the UTC days `from..=to`, oldest
+    /// first, leaving out days without occurrences (the console's activity chart).
+    async fn event_activity(
+        &self,
+        id: &EventId,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<DayCount>, PortError>;
+}
+
+/// Occurrences of one event on one UTC day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayCount {
+    pub date: NaiveDate,
+    pub count: u64,
 }
 
 /// Agents as the master tracks them.

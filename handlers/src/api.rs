@@ -41,16 +41,20 @@ pub enum Route {
     ListAgents,
     GetAgent,
     UpdateAgent,
+    EventActivity,
+    Overview,
 }
 
 impl Route {
-    pub const ALL: [Route; 6] = [
+    pub const ALL: [Route; 8] = [
         Route::ListEvents,
         Route::GetEvent,
         Route::UpdateEvent,
         Route::ListAgents,
         Route::GetAgent,
         Route::UpdateAgent,
+        Route::EventActivity,
+        Route::Overview,
     ];
 
     /// Method and path template, as API Gateway and the OpenAPI spec name them.
@@ -62,6 +66,8 @@ impl Route {
             Route::ListAgents => ("GET", "/agents"),
             Route::GetAgent => ("GET", "/agents/{agentId}"),
             Route::UpdateAgent => ("PUT", "/agents/{agentId}"),
+            Route::EventActivity => ("GET", "/events/{eventId}/activity"),
+            Route::Overview => ("GET", "/overview"),
         }
     }
 }
@@ -118,7 +124,7 @@ impl Problem {
     }
 
     /// A store failure: logged here, answered without its details.
-    fn store(e: PortError) -> Self {
+    pub(crate) fn store(e: PortError) -> Self {
         tracing::error!(error = %e, "store failure");
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -276,7 +282,7 @@ impl<S: Send + Sync> FromRequestParts<S> for AgentIdParam {
 
 /// Query parameters as (name, value) pairs, decoded: API Gateway's own map
 /// when the Lambda runtime gives one, else the URI's query.
-fn query_pairs(parts: &Parts) -> Vec<(String, String)> {
+pub(crate) fn query_pairs(parts: &Parts) -> Vec<(String, String)> {
     if let Some(map) = parts.query_string_parameters_ref() {
         return map
             .iter()
@@ -647,7 +653,10 @@ async fn limit_body(req: Request, next: Next) -> Response {
 
 /// A path's methods: its routes with the body bound, and a JSON 405 naming
 /// `allow` for any other method (HEAD included: no route answers it).
-fn methods(routes: MethodRouter<Arc<Api>>, allow: &'static str) -> MethodRouter<Arc<Api>> {
+pub(crate) fn methods(
+    routes: MethodRouter<Arc<Api>>,
+    allow: &'static str,
+) -> MethodRouter<Arc<Api>> {
     let not_allowed = move |method: Method, uri: Uri| async move {
         Problem::method_not_allowed(&method, uri.path(), allow)
     };
@@ -710,6 +719,11 @@ pub fn router(api: Arc<Api>) -> Router {
             "/agents/{agentId}",
             methods(get(get_agent).put(update_agent), "GET, PUT"),
         )
+        .route(
+            "/events/{eventId}/activity",
+            crate::console_api::activity_route(),
+        )
+        .route("/overview", crate::console_api::overview_route())
         .fallback(
             |uri: Uri| async move { Problem::not_found(format!("no route for {}", uri.path())) },
         )

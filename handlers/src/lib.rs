@@ -4,6 +4,11 @@
 pub mod api;
 #[cfg(feature = "local")]
 pub mod cli;
+pub mod console_api;
+#[cfg(feature = "local")]
+pub mod console_proxy;
+#[cfg(feature = "local")]
+pub mod console_ui;
 #[cfg(feature = "test-support")]
 pub mod fuzz_checks;
 #[cfg(feature = "aws")]

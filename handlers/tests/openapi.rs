@@ -136,6 +136,8 @@ fn every_status_the_router_can_answer_is_documented() {
         expected.extend(match route {
             Route::ListEvents | Route::ListAgents => &["400"][..],
             Route::GetEvent | Route::GetAgent => &["404"],
+            Route::EventActivity => &["400", "404"],
+            Route::Overview => &["400"],
             Route::UpdateEvent => &["400", "404", "412"],
             Route::UpdateAgent => &["400", "404"],
         });

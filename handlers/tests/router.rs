@@ -623,3 +623,155 @@ async fn edge_cases_of_the_hand_written_router_are_kept() {
     let (s, body) = handlers::api::answer(router(Arc::new(f.api.clone())), req).await;
     assert_eq!(s, 200, "{body:?}");
 }
+
+/// Records `count` occurrences of problem `p` at `time` straight into the store.
+async fn record_at(f: &Fixture, p: &str, delivery: &str, time: &str, count: u64) -> String {
+    use domain::ports::EventStore;
+    let o = adapters::conformance::OccurrenceSpec::log(p, delivery, time.parse().unwrap())
+        .count(count)
+        .build();
+    f.events.record(&o, now()).await.unwrap();
+    o.event_id.to_string()
+}
+
+#[tokio::test]
+async fn event_activity_is_one_entry_per_day_ending_today() {
+    let f = fixture();
+    let id = record_at(&f, "charted", "a", "2026-11-25T09:00:00Z", 2).await;
+    record_at(&f, "charted", "b", "2026-11-25T10:00:00Z", 1).await;
+    record_at(&f, "charted", "c", "2026-11-20T23:59:59Z", 3).await;
+    record_at(&f, "charted", "d", "2026-10-01T00:00:00Z", 1).await;
+    record_at(&f, "other", "a", "2026-11-25T09:00:00Z", 7).await;
+    let route = "/events/{eventId}/activity";
+    let path = format!("/events/{id}/activity");
+    let days = |body: &Value| -> Vec<(String, u64)> {
+        body["days"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                (
+                    d["date"].as_str().unwrap().to_owned(),
+                    d["count"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let (s, body) = get(&f, route, &path, &[]).await;
+    assert_eq!(s, 200, "{body}");
+    let d = days(&body);
+    assert_eq!(d.len(), 14, "14 days by default");
+    assert_eq!(d[0], ("2026-11-12".into(), 0), "oldest first");
+    assert_eq!(d[13], ("2026-11-25".into(), 3), "ends today, UTC");
+    assert_eq!(d[8], ("2026-11-20".into(), 3));
+    assert_eq!(d.iter().map(|(_, c)| c).sum::<u64>(), 6);
+    let (s, body) = get(&f, route, &path, &[("days", "90")]).await;
+    assert_eq!(s, 200);
+    let d = days(&body);
+    assert_eq!((d.len(), d[0].0.as_str()), (90, "2026-08-28"));
+    assert_eq!(d.iter().map(|(_, c)| c).sum::<u64>(), 7, "the whole count");
+    let (_, body) = get(&f, route, &path, &[("days", "1")]).await;
+    assert_eq!(days(&body), vec![("2026-11-25".into(), 3)]);
+    for bad in [
+        "0",
+        "91",
+        "abc",
+        "-1",
+        "+5",
+        "1.5",
+        "",
+        "99999999999999999999",
+    ] {
+        let (s, body) = get(&f, route, &path, &[("days", bad)]).await;
+        assert_eq!(s, 400, "days={bad:?}: {body}");
+        assert_eq!(body["error"]["code"], "bad_request");
+    }
+    let (s, _) = get(&f, route, &path, &[("limit", "5")]).await;
+    assert_eq!(s, 400, "an unknown parameter");
+    let unknown = "/events/0123456789abcdef0123456789abcdef/activity";
+    let (s, body) = get(&f, route, unknown, &[]).await;
+    assert_eq!(
+        (s, body["error"]["code"].as_str()),
+        (404, Some("not_found"))
+    );
+    let (s, _) = get(&f, route, "/events/not-an-id/activity", &[]).await;
+    assert_eq!(s, 404);
+    let (s, _) = call(&f, "PUT", route, &path, &[], &[], Some("{}")).await;
+    assert_eq!(s, 405);
+}
+
+#[tokio::test]
+async fn overview_gives_the_daily_reports_figures() {
+    let f = fixture();
+    let ids = seed(&f, 3).await;
+    seed_agent(&f).await;
+    let older = record_at(&f, "older", "a", "2026-11-20T08:00:00Z", 4).await;
+    record_at(&f, "older", "b", "2026-11-25T08:00:00Z", 5).await;
+    let (s, body) = get(&f, "/overview", "/overview", &[]).await;
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(body["date"], "2026-11-25", "today by default");
+    assert_eq!(body["occurrences"], 8);
+    assert_eq!(body["events"], 4);
+    assert_eq!(
+        body["by_severity"],
+        json!({"info": 0, "low": 0, "medium": 0, "high": 8, "critical": 0})
+    );
+    assert_eq!(body["by_account"], json!({"111122223333": 8}));
+    let list_ids = |name: &str| -> Vec<String> {
+        body[name]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(list_ids("top")[0], older, "most frequent first");
+    assert_eq!(list_ids("top").len(), 4);
+    let mut new = list_ids("new");
+    new.sort();
+    let mut expected = ids.clone();
+    expected.sort();
+    assert_eq!(new, expected, "first seen that day");
+    assert!(list_ids("regressed").is_empty());
+    assert_eq!(
+        body["day_counts"][&older], 5,
+        "that day's count, not the total"
+    );
+    assert_eq!(
+        body["top"][0]["count"], 9,
+        "events as GET /events returns them"
+    );
+    assert_eq!(
+        body["stale_agents"],
+        json!([]),
+        "the agent heartbeated a minute ago"
+    );
+    // As in the report: an agent that sent nothing that day is listed.
+    let (s, body) = get(&f, "/overview", "/overview", &[("date", "2026-11-26")]).await;
+    assert_eq!(s, 200);
+    let quiet = body["stale_agents"].as_array().unwrap();
+    assert_eq!(quiet.len(), 1, "{body}");
+    assert_eq!(quiet[0]["id"], "111122223333-eu-west-1");
+
+    let (s, body) = get(&f, "/overview", "/overview", &[("date", "2026-11-20")]).await;
+    assert_eq!(s, 200);
+    assert_eq!(
+        (body["occurrences"].as_u64(), body["events"].as_u64()),
+        (Some(4), Some(1))
+    );
+    let (s, body) = get(&f, "/overview", "/overview", &[("date", "2026-11-01")]).await;
+    assert_eq!((s, body["occurrences"].as_u64()), (200, Some(0)));
+    for bad in [
+        "2026-02-30",
+        "2026-1-01",
+        "yesterday",
+        "",
+        "2026-11-25T00:00:00Z",
+        "99999-01-01",
+    ] {
+        let (s, body) = get(&f, "/overview", "/overview", &[("date", bad)]).await;
+        assert_eq!(s, 400, "date={bad:?}: {body}");
+    }
+    let (s, _) = get(&f, "/overview", "/overview", &[("day", "2026-11-25")]).await;
+    assert_eq!(s, 400, "an unknown parameter");
+}

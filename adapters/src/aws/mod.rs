@@ -3,6 +3,7 @@
 //!
 //! * [`alerts`]: the notify Lambda's `AlertSender` (HTTP, SES, SNS) and its SSM secrets.
 //! * [`deliveries`]: `DeliveryLog` (alerts) on its own DynamoDB table.
+//! * [`activity`]: one event's per-day counters (a Query of its partition).
 //! * [`dynamodb`]: `EventStore` + `AgentStore` on one DynamoDB table.
 //! * [`eventbridge`]: `Publisher` (PutEvents packing) and `ConfigPusher`.
 //! * [`logs`]: `LogSource` over CloudWatch Logs Insights.
@@ -13,6 +14,7 @@
 
 pub mod alerts;
 pub mod deliveries;
+pub mod activity;
 pub mod dynamodb;
 pub mod errors;
 pub mod eventbridge;

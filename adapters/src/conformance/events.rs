@@ -660,4 +660,86 @@ suite! {
             assert_eq!(a.event, must_get(store, &a.event.id).await);
         }
     }
+
+    pub async fn event_activity_reads_one_events_counters_oldest_first(store: &dyn EventStore) {
+        let day = |s: &str| at(&format!("{s}T00:00:00Z")).date_naive();
+        // Across a month's end, with a day without occurrences in between.
+        let a = |delivery: &str, time: &str, count: u64| {
+            OccurrenceSpec::log("charted", delivery, at(time)).count(count)
+        };
+        let specs = [
+            a("1", "2026-02-27T23:59:59Z", 1),
+            a("2", "2026-02-28T08:00:00Z", 2),
+            a("3", "2026-02-28T09:00:00Z", 3),
+            a("4", "2026-03-02T00:00:00Z", 4),
+            a("5", "2026-03-05T12:00:00Z", 5),
+            OccurrenceSpec::log("other", "1", at("2026-02-28T10:00:00Z")).count(7),
+        ];
+        for spec in &specs {
+            record_new(store, &spec.build(), t0()).await;
+        }
+        let redelivered = store
+            .record(&specs[1].build(), t0())
+            .await
+            .expect("redelivery");
+        assert_eq!(redelivered, Recorded::Duplicate);
+        let id = specs[0].event_id();
+        let read = |from: &str, to: &str| {
+            let id = id.clone();
+            let (from, to) = (day(from), day(to));
+            async move {
+                store
+                    .event_activity(&id, from, to)
+                    .await
+                    .expect("event_activity")
+                    .into_iter()
+                    .map(|c| (c.date.to_string(), c.count))
+                    .collect::<Vec<_>>()
+            }
+        };
+        let owned = |v: &[(&str, u64)]| {
+            v.iter()
+                .map(|(d, c)| (d.to_string(), *c))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            read("2026-02-28", "2026-03-04").await,
+            owned(&[("2026-02-28", 5), ("2026-03-02", 4)]),
+            "the days in range with occurrences, oldest first, without the other event's"
+        );
+        assert_eq!(
+            read("2026-02-01", "2026-03-31").await,
+            owned(&[
+                ("2026-02-27", 1),
+                ("2026-02-28", 5),
+                ("2026-03-02", 4),
+                ("2026-03-05", 5)
+            ]),
+            "both ends of the range are included"
+        );
+        assert_eq!(read("2026-02-27", "2026-02-27").await, owned(&[("2026-02-27", 1)]));
+        assert!(
+            read("2026-03-03", "2026-03-04").await.is_empty(),
+            "a range without occurrences"
+        );
+        let unknown = OccurrenceSpec::log("never-recorded", "1", t0()).event_id();
+        assert!(
+            store
+                .event_activity(&unknown, day("2026-01-01"), day("2026-12-31"))
+                .await
+                .expect("event_activity")
+                .is_empty(),
+            "an unknown event has no activity"
+        );
+        let total: u64 = read("2026-01-01", "2026-12-31")
+            .await
+            .iter()
+            .map(|(_, c)| c)
+            .sum();
+        assert_eq!(
+            total,
+            must_get(store, &id).await.count,
+            "the days add up to the event's count"
+        );
+    }
 }

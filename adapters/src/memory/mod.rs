@@ -17,8 +17,8 @@ use domain::model::{
     EventPatch, Occurrence, OccurrenceId, Page,
 };
 use domain::ports::{
-    AgentState, AgentStateStore, AgentStore, Clock, ConfigPusher, Email, EventStore, LogRecord,
-    LogSource, Mailer, PortError, Publisher, Recorded, UpdateEventError,
+    AgentState, AgentStateStore, AgentStore, Clock, ConfigPusher, DayCount, Email, EventStore,
+    LogRecord, LogSource, Mailer, PortError, Publisher, Recorded, UpdateEventError,
 };
 use domain::window::Window;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -135,6 +135,20 @@ impl EventStore for MemoryEventStore {
                     day_count,
                 })
             })
+            .collect())
+    }
+
+    async fn event_activity(
+        &self,
+        id: &EventId,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<DayCount>, PortError> {
+        let t = lock(&self.tables);
+        Ok(t.day_counts
+            .iter()
+            .filter(|((d, e), _)| e == id && (from..=to).contains(d))
+            .map(|((date, _), &count)| DayCount { date: *date, count })
             .collect())
     }
 }

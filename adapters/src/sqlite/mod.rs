@@ -27,7 +27,8 @@ use domain::model::{
     Page,
 };
 use domain::ports::{
-    AgentState, AgentStateStore, AgentStore, EventStore, PortError, Recorded, UpdateEventError,
+    AgentState, AgentStateStore, AgentStore, DayCount, EventStore, PortError, Recorded,
+    UpdateEventError,
 };
 use rusqlite::types::Value;
 use rusqlite::{params, params_from_iter, Connection, ErrorCode, OptionalExtension, Transaction};
@@ -65,6 +66,8 @@ CREATE TABLE IF NOT EXISTS event_days (
     count    INTEGER NOT NULL,
     PRIMARY KEY (day, event_id)
 ) WITHOUT ROWID;
+-- One event's counters over a range of days (the console's activity chart).
+CREATE INDEX IF NOT EXISTS event_days_by_event ON event_days (event_id, day);
 
 CREATE TABLE IF NOT EXISTS agents (
     id       TEXT NOT NULL PRIMARY KEY,
@@ -491,6 +494,49 @@ impl EventStore for SqliteStore {
                     Ok(DayActivity {
                         event: from_json(&body, "event")?,
                         day_count: u64::try_from(count).map_err(|_| {
+                            PortError::Permanent(format!(
+                                "sqlite: {}: negative counter {count}",
+                                what()
+                            ))
+                        })?,
+                    })
+                })
+                .collect()
+        })
+        .await
+    }
+
+    async fn event_activity(
+        &self,
+        id: &EventId,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<DayCount>, PortError> {
+        let id = id.to_string();
+        with_connection(&self.conn, move |conn| {
+            let what = || format!("reading the activity of event {id}");
+            let rows: Vec<(String, i64)> = conn
+                .prepare_cached(
+                    "SELECT day, count FROM event_days INDEXED BY event_days_by_event
+                     WHERE event_id = ?1 AND day BETWEEN ?2 AND ?3 ORDER BY day",
+                )
+                .and_then(|mut stmt| {
+                    stmt.query_map(params![id, day_key(from), day_key(to)], |row: &Row<'_>| {
+                        Ok((row.get(0)?, row.get(1)?))
+                    })?
+                    .collect()
+                })
+                .context(what)?;
+            rows.into_iter()
+                .map(|(day, count)| {
+                    Ok(DayCount {
+                        date: crate::keys::parse_day_key(&day).map_err(|e| {
+                            PortError::Permanent(format!(
+                                "sqlite: {}: stored day {day:?}: {e}",
+                                what()
+                            ))
+                        })?,
+                        count: u64::try_from(count).map_err(|_| {
                             PortError::Permanent(format!(
                                 "sqlite: {}: negative counter {count}",
                                 what()

@@ -2,6 +2,7 @@
 
 pub mod agent;
 pub mod api;
+pub mod console;
 pub mod deployment;
 pub mod ingest;
 pub mod master;

@@ -30,6 +30,10 @@ pub struct Args {
     /// Alert channels (JSON: console_url, channels, storm); refused at start if invalid.
     #[arg(long, value_name = "FILE")]
     alerts: Option<PathBuf>,
+    /// File holding the token that a non-loopback --listen requires (else
+    /// MONITORING_TOKEN, else one is generated and printed once).
+    #[arg(long)]
+    token_file: Option<PathBuf>,
 }
 
 pub async fn run(args: Args) -> ExitCode {
@@ -47,6 +51,15 @@ pub async fn run(args: Args) -> ExitCode {
         },
         None => Default::default(),
     };
+    let token = match &args.token_file {
+        Some(path) => match std::fs::read_to_string(path) {
+            Ok(t) => Some(t.trim().to_owned()),
+            Err(e) => return super::failed(format!("--token-file {}: {e}", path.display())),
+        },
+        None => std::env::var("MONITORING_TOKEN")
+            .ok()
+            .filter(|t| !t.is_empty()),
+    };
     let opts = LocalOptions {
         listen: args.listen,
         data_dir: args.data_dir,
@@ -55,6 +68,7 @@ pub async fn run(args: Args) -> ExitCode {
         account: args.account,
         region: args.region,
         alerts,
+        token,
     };
     match run_local(opts).await {
         Ok(()) => ExitCode::SUCCESS,

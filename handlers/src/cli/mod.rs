@@ -3,6 +3,7 @@
 
 mod alerts;
 mod cost;
+mod console;
 mod ingest;
 mod local;
 mod report;
@@ -37,6 +38,9 @@ enum Command {
     /// Print an itemised monthly AWS cost estimate of the system from the
     /// price table in prices/ (its date and region are printed with it).
     Cost(cost::Args),
+    /// Serve the console for a deployed master: API calls are forwarded to
+    /// its invoke URL, signed with SigV4 from your AWS credentials.
+    Console(console::Args),
 }
 
 /// Parses the command line, sets up logging to stderr and runs the subcommand.
@@ -49,6 +53,7 @@ pub async fn main() -> ExitCode {
         Command::Report(args) => report::run(args).await,
         Command::Alerts(command) => alerts::run(command).await,
         Command::Cost(args) => cost::run(args).await,
+        Command::Console(args) => console::run(args).await,
     }
 }
 

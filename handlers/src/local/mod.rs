@@ -1,6 +1,7 @@
 //! Local mode: the master and one agent in one process, wired to SQLite, log
 //! files, the in-process bus and the outbox, with the REST API on loopback.
 
+mod access;
 mod agent;
 mod alerts;
 mod ingest;
@@ -79,6 +80,9 @@ pub struct LocalOptions {
     pub region: Region,
     /// The alert channels (`--alerts`); none by default.
     pub alerts: domain::alerts::AlertsConfig,
+    /// The token a non-loopback listen requires (`--token-file`,
+    /// `MONITORING_TOKEN`); generated and printed once when absent.
+    pub token: Option<String>,
 }
 
 /// The schedule, in whole minutes, that stands for `--interval` in the config.
@@ -152,9 +156,18 @@ async fn shutdown_signal() {
     let _ = ctrl_c.await;
 }
 
-/// The API's router, as the `api` Lambda serves it.
+/// The API's router, as the `api` Lambda serves it, with the console beside
+/// it (`/console/`, `/` redirects there).
 pub fn http_app(api: Arc<Api>) -> axum::Router {
-    crate::api::router(api)
+    crate::console_ui::with_console(crate::api::router(api))
+}
+
+/// [`http_app`], behind `token` when there is one (a non-loopback listen).
+pub fn guarded_app(api: Arc<Api>, token: Option<crate::console_ui::Token>) -> axum::Router {
+    match token {
+        Some(t) => crate::console_ui::with_token(http_app(api), t),
+        None => http_app(api),
+    }
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 use super::agent::{spawn_agent_loop, LocalAgent};
 use super::report::spawn_midnight_reports;
 use super::{
-    http_app, rule_for, schedule_minutes_of, shutdown_signal, AgentInbox, BoxError, DataDir,
+    guarded_app, rule_for, schedule_minutes_of, shutdown_signal, AgentInbox, BoxError, DataDir,
     LocalOptions, MasterPorts, MasterSubscriber,
 };
 use adapters::bus::{BusConfigPusher, LocalBus, Subscriber};
@@ -25,9 +25,7 @@ use tokio::sync::{mpsc, watch};
 
 /// Runs `monitoring local` until SIGINT/SIGTERM.
 pub async fn run_local(opts: LocalOptions) -> Result<(), BoxError> {
-    if !opts.listen.ip().is_loopback() {
-        tracing::warn!(listen = %opts.listen, "the API has no authentication locally; it is now reachable beyond this machine");
-    }
+    let token = super::access::listen_token(opts.listen, opts.token.as_deref())?;
     if !opts.logs.is_dir() {
         return Err(format!("--logs {} is not a folder", opts.logs.display()).into());
     }
@@ -76,14 +74,18 @@ pub async fn run_local(opts: LocalOptions) -> Result<(), BoxError> {
         tracing::info!(channels = %names.join(", "), "alerts on");
     }
     tracing::info!(
-        "monitoring local: API on http://{addr}, data in {}, logs from {}, agent {} every {}",
+        "monitoring local: API on http://{addr}, console on http://{addr}/console/, data in {}, logs from {}, agent {} every {}",
         opts.data_dir.display(),
         opts.logs.display(),
         agent.settings.id,
         humantime::format_duration(opts.interval)
     );
     let mut stop = stop_rx.clone();
-    let server = axum::serve(listener, http_app(api)).with_graceful_shutdown(async move {
+    if let Some(t) = &token {
+        super::access::print_console_link(addr, t);
+    }
+    let app = guarded_app(api, token.as_deref().map(crate::console_ui::Token::new));
+    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
         let _ = stop.changed().await;
     });
     let server_task = tokio::spawn(async move { server.await });

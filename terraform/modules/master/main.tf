@@ -31,6 +31,8 @@ locals {
     list_agents              = "${var.name}-api-list-agents"
     get_agent                = "${var.name}-api-get-agent"
     update_agent             = "${var.name}-api-update-agent"
+    event_activity           = "${var.name}-api-event-activity"
+    overview                 = "${var.name}-api-overview"
     notify                   = "${var.name}-notify"
   }
 
@@ -135,6 +137,20 @@ locals {
       policy_json = data.aws_iam_policy_document.api["update_agent"].json
       environment = local.api_environment
     }
+    event_activity = {
+      description = "REST API route GET /events/{eventId}/activity"
+      zip         = var.api_zip
+      timeout     = var.lambda_timeout
+      policy_json = data.aws_iam_policy_document.api["event_activity"].json
+      environment = local.api_environment
+    }
+    overview = {
+      description = "REST API route GET /overview"
+      zip         = var.api_zip
+      timeout     = var.lambda_timeout
+      policy_json = data.aws_iam_policy_document.api["overview"].json
+      environment = local.api_environment
+    }
   }
 
   # Deployed only with a package: module.notify, count 0 or 1.
@@ -188,21 +204,30 @@ locals {
     list_agents  = { method = "GET", resource = "agents", arn_path = "/agents", description = "GET /agents" }
     get_agent    = { method = "GET", resource = "agent", arn_path = "/agents/*", description = "GET /agents/{agentId}" }
     update_agent = { method = "PUT", resource = "agent", arn_path = "/agents/*", description = "PUT /agents/{agentId}" }
+    # The console's read-only routes: the event's day counters (GetItem +
+    # Query of its partition) and a day's overview (Query gsi2, BatchGetItem,
+    # Query of the agents): api_read covers both, they write nothing.
+    event_activity = { method = "GET", resource = "event_activity", arn_path = "/events/*/activity", description = "GET /events/{eventId}/activity" }
+    overview       = { method = "GET", resource = "overview", arn_path = "/overview", description = "GET /overview" }
   }
 
   # Path parameter of each API resource ("": none).
   api_path_parameters = {
-    events = ""
-    event  = "eventId"
-    agents = ""
-    agent  = "agentId"
+    events         = ""
+    event          = "eventId"
+    event_activity = "eventId"
+    agents         = ""
+    agent          = "agentId"
+    overview       = ""
   }
 
   api_resource_ids = {
-    events = aws_api_gateway_resource.events.id
-    event  = aws_api_gateway_resource.event.id
-    agents = aws_api_gateway_resource.agents.id
-    agent  = aws_api_gateway_resource.agent.id
+    events         = aws_api_gateway_resource.events.id
+    event          = aws_api_gateway_resource.event.id
+    event_activity = aws_api_gateway_resource.event_activity.id
+    agents         = aws_api_gateway_resource.agents.id
+    agent          = aws_api_gateway_resource.agent.id
+    overview       = aws_api_gateway_resource.overview.id
   }
 
   # report_sender may be "Name <address>": SES identities and IAM use the address.
@@ -882,6 +907,18 @@ resource "aws_api_gateway_resource" "event" {
   path_part   = "{eventId}"
 }
 
+resource "aws_api_gateway_resource" "event_activity" {
+  rest_api_id = aws_api_gateway_rest_api.this.id
+  parent_id   = aws_api_gateway_resource.event.id
+  path_part   = "activity"
+}
+
+resource "aws_api_gateway_resource" "overview" {
+  rest_api_id = aws_api_gateway_rest_api.this.id
+  parent_id   = aws_api_gateway_rest_api.this.root_resource_id
+  path_part   = "overview"
+}
+
 resource "aws_api_gateway_resource" "agents" {
   rest_api_id = aws_api_gateway_rest_api.this.id
   parent_id   = aws_api_gateway_rest_api.this.root_resource_id
@@ -943,6 +980,8 @@ resource "aws_api_gateway_deployment" "this" {
       aws_api_gateway_resource.event,
       aws_api_gateway_resource.agents,
       aws_api_gateway_resource.agent,
+      aws_api_gateway_resource.event_activity,
+      aws_api_gateway_resource.overview,
       aws_api_gateway_request_validator.this,
       aws_api_gateway_method.route,
       aws_api_gateway_integration.route,

@@ -54,7 +54,7 @@ output "cursor_key_parameter_name" {
 }
 
 output "function_names" {
-  description = "Lambda function names, by function (handle_monitoring_events, update_deployment, daily_report, list_events, get_event, update_event, list_agents, get_agent, update_agent; notify when notify_zip is set)."
+  description = "Lambda function names, by function (handle_monitoring_events, update_deployment, daily_report, list_events, get_event, update_event, list_agents, get_agent, update_agent, event_activity, overview; notify when notify_zip is set)."
   value       = merge({ for k, f in module.function : k => f.function_name }, { for f in module.notify : "notify" => f.function_name })
 }
 

@@ -125,7 +125,7 @@ variable "daily_report_timeout" {
 }
 
 variable "reserved_concurrency" {
-  description = "Reserved concurrent executions by function (keys: handle_monitoring_events, update_deployment, daily_report, list_events, get_event, update_event, list_agents, get_agent, update_agent, notify), e.g. { handle_monitoring_events = 10 }. A function not listed is unreserved (the default for all: new accounts often have a concurrency quota of 10 and Lambda keeps 100 unreserved, so any reservation fails there). A reservation is also the function's upper bound; 0 stops it."
+  description = "Reserved concurrent executions by function (keys: handle_monitoring_events, update_deployment, daily_report, list_events, get_event, update_event, list_agents, get_agent, update_agent, event_activity, overview, notify), e.g. { handle_monitoring_events = 10 }. A function not listed is unreserved (the default for all: new accounts often have a concurrency quota of 10 and Lambda keeps 100 unreserved, so any reservation fails there). A reservation is also the function's upper bound; 0 stops it."
   type        = map(number)
   default     = {}
 
@@ -133,10 +133,11 @@ variable "reserved_concurrency" {
     condition = alltrue([
       for k in keys(var.reserved_concurrency) : contains([
         "handle_monitoring_events", "update_deployment", "daily_report",
-        "list_events", "get_event", "update_event", "list_agents", "get_agent", "update_agent", "notify",
+        "list_events", "get_event", "update_event", "list_agents", "get_agent", "update_agent",
+        "event_activity", "overview", "notify",
       ], k)
     ])
-    error_message = "reserved_concurrency keys must be function keys: handle_monitoring_events, update_deployment, daily_report, list_events, get_event, update_event, list_agents, get_agent, update_agent, notify."
+    error_message = "reserved_concurrency keys must be function keys: handle_monitoring_events, update_deployment, daily_report, list_events, get_event, update_event, list_agents, get_agent, update_agent, event_activity, overview, notify."
   }
 
   validation {

@@ -167,6 +167,16 @@ impl EventStore for DynamoStore {
             })
             .collect())
     }
+
+    /// One Query of the event's partition; see [`crate::aws::activity`].
+    async fn event_activity(
+        &self,
+        id: &EventId,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<domain::ports::DayCount>, PortError> {
+        crate::aws::activity::event_activity(&self.client, &self.table, id, from, to).await
+    }
 }
 
 impl DynamoStore {
