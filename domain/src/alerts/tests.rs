@@ -309,7 +309,10 @@ fn an_agent_silent_for_three_periods_is_stale_once_per_spell() {
     assert_eq!(problems[0].0, AgentProblem::Stale);
     let later = agent_problems(&quiet, at("2026-11-25T11:00:00Z"));
     assert_eq!(later[0].1, problems[0].1, "the same spell, the same key");
-    let next_spell = agent_problems(&agent("2026-11-25T10:30:00Z", None), at("2026-11-25T11:00:00Z"));
+    let next_spell = agent_problems(
+        &agent("2026-11-25T10:30:00Z", None),
+        at("2026-11-25T11:00:00Z"),
+    );
     assert_ne!(next_spell[0].1, problems[0].1);
     assert!(agent_problems(&agent("2026-11-25T09:50:00Z", None), now).is_empty());
 }
@@ -329,19 +332,28 @@ fn a_config_not_applied_three_periods_after_it_changed_alerts_for_that_version()
     assert!(agent_problems(&applied, now).is_empty());
     let mut disabled = late;
     disabled.config.enabled = false;
-    assert!(agent_problems(&disabled, now).is_empty(), "a disabled agent is quiet on purpose");
+    assert!(
+        agent_problems(&disabled, now).is_empty(),
+        "a disabled agent is quiet on purpose"
+    );
 }
 
 #[test]
 fn only_channels_listing_agent_hear_of_agents() {
     let config = AlertsConfig::from_json(DESIGN_EXAMPLE).unwrap();
     let account = "111122223333".parse().unwrap();
-    assert!(config.channels.iter().all(|c| !c.wants_agent_alerts(&account)));
+    assert!(config
+        .channels
+        .iter()
+        .all(|c| !c.wants_agent_alerts(&account)));
     let mut c = config.channels[1].clone();
     c.transitions.push(Transition::Agent);
     assert!(c.wants_agent_alerts(&account));
     c.min_severity = Critical;
-    assert!(!c.wants_agent_alerts(&account), "an agent problem counts as high");
+    assert!(
+        !c.wants_agent_alerts(&account),
+        "an agent problem counts as high"
+    );
     c.min_severity = Low;
     c.sources = Some(vec!["aws.guardduty".into()]);
     assert!(!c.wants_agent_alerts(&account));
@@ -359,5 +371,8 @@ fn an_agent_alert_names_its_type_and_carries_the_agent() {
     assert_eq!(v["data"]["agent"]["id"], "111122223333-eu-west-1");
     assert!(m.headline().contains("no heartbeat since"));
     let slack = m.slack_json(Some("http://c/console/agents/111122223333-eu-west-1"));
-    assert!(slack.contains("Config version (desired / applied)"), "{slack}");
+    assert!(
+        slack.contains("Config version (desired / applied)"),
+        "{slack}"
+    );
 }
