@@ -7,13 +7,19 @@
 //! * [`ses`]: `Mailer` over SES `SendRawEmail`.
 //! * [`ssm`]: `AgentStateStore` in an SSM parameter.
 //! * [`errors`]: SDK errors to `PortError` (throttling and 5xx are transient).
+//!
+//! Feature `aws-logs` alone compiles only [`logs`] and [`errors`].
 //! * [`testing`]: moto's SDK config, unique names and a fault injector, for tests.
 
+#[cfg(feature = "aws")]
 pub mod dynamodb;
 pub mod errors;
+#[cfg(feature = "aws")]
 pub mod eventbridge;
 pub mod logs;
+#[cfg(feature = "aws")]
 pub mod ses;
+#[cfg(feature = "aws")]
 pub mod ssm;
-#[cfg(any(test, feature = "test-support"))]
+#[cfg(all(feature = "aws", any(test, feature = "test-support")))]
 pub mod testing;

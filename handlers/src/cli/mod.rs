@@ -6,6 +6,8 @@ mod cost;
 mod ingest;
 mod local;
 mod report;
+#[cfg(feature = "scan")]
+mod scan;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -37,6 +39,11 @@ enum Command {
     /// Print an itemised monthly AWS cost estimate of the system from the
     /// price table in prices/ (its date and region are printed with it).
     Cost(cost::Args),
+    /// Dry run of the agent against a real AWS account (read-only
+    /// credentials): discovery, Logs Insights queries and classification,
+    /// printing the grouped errors it would report. Writes nothing to AWS.
+    #[cfg(feature = "scan")]
+    Scan(scan::Args),
 }
 
 /// Parses the command line, sets up logging to stderr and runs the subcommand.
@@ -49,6 +56,8 @@ pub async fn main() -> ExitCode {
         Command::Report(args) => report::run(args).await,
         Command::Alerts(command) => alerts::run(command).await,
         Command::Cost(args) => cost::run(args).await,
+        #[cfg(feature = "scan")]
+        Command::Scan(args) => scan::run(args).await,
     }
 }
 
