@@ -8,7 +8,8 @@
 //! * [`conformance`]: one test suite per store port, run against every store.
 //! * `awslogs` (features `aws`, `test-support`): the base64 + gzip transport
 //!   of CloudWatch Logs subscription payloads.
-//! * `aws` (feature `aws`): DynamoDB, EventBridge, Logs Insights, SES and SSM.
+//! * `aws` (feature `aws`): DynamoDB, EventBridge, Logs Insights, SES and SSM;
+//!   with feature `aws-logs` alone, only Logs Insights (`monitoring scan`).
 //!
 //! Mechanisms the adapters share, one copy each:
 //! [`atomic_file`] (write temp + rename), [`backoff`] (exponential with
@@ -18,7 +19,7 @@
 #[cfg(feature = "alerts")]
 pub mod alert_channels;
 pub mod atomic_file;
-#[cfg(feature = "aws")]
+#[cfg(feature = "aws-logs")]
 pub mod aws;
 #[cfg(any(feature = "aws", feature = "test-support"))]
 pub mod awslogs;

@@ -32,15 +32,14 @@ struct Server {
 
 impl Server {
     fn start(data: &Path, logs: &Path) -> Server {
+        Self::start_with(data, logs, &["--interval", "300ms"])
+    }
+
+    fn start_with(data: &Path, logs: &Path, args: &[&str]) -> Server {
         let port = free_port();
         let child = Command::new(monitoring_bin())
-            .args([
-                "local",
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-                "--interval",
-                "300ms",
-            ])
+            .args(["local", "--listen", &format!("127.0.0.1:{port}")])
+            .args(args)
             .arg("--data-dir")
             .arg(data)
             .arg("--logs")
@@ -532,6 +531,83 @@ fn ingest_stores_aws_events_idempotently_and_names_bad_files() {
     assert_eq!(out.stdout, again.stdout);
 }
 
+/// Waits until `ok` holds, polling every 20 ms; answers how long it took.
+fn time_until(what: &str, mut ok: impl FnMut() -> bool) -> Duration {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(30) {
+        if ok() {
+            return start.elapsed();
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("timed out waiting until {what}");
+}
+
+/// `--follow` publishes each complete record within about a second (the
+/// interval is an hour, so only following can explain it), joins a Python
+/// traceback written at once into one record, and after a restart counts
+/// exactly what was appended while it was down.
+#[test]
+fn follow_publishes_appended_records_within_a_second() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (data, logs) = (tmp.path().join("data"), tmp.path().join("logs"));
+    let app = logs.join("orders/app.log");
+    append(&app, "2026-11-25 10:00:00,000 INFO started\n");
+    let follow = ["--follow", "--interval", "1h"];
+    let server = Server::start_with(&data, &logs, &follow);
+    // Let the first run read the file, so the timings below start from a
+    // following agent.
+    std::thread::sleep(Duration::from_millis(500));
+
+    append(
+        &app,
+        "2026-11-25 10:00:01,000 ERROR payment gateway timeout for order 1 after 3000 ms\n",
+    );
+    let took = time_until("the appended line is an event", || {
+        count_of(&log_events(&server), "payment gateway timeout") == 1
+    });
+    // One second is the target; the slack is for a loaded test machine.
+    assert!(took < Duration::from_millis(2000), "took {took:?}");
+
+    append(
+        &app,
+        "2026-11-25 10:00:02,000 ERROR handler failed for order 2\n\
+         Traceback (most recent call last):\n  \
+         File \"/var/task/app.py\", line 42, in handler\n    \
+         qty = event['qty']\n\
+         KeyError: 'qty'\n",
+    );
+    let took = time_until("the traceback is an event", || {
+        count_of(&log_events(&server), "KeyError") == 1
+    });
+    assert!(took < Duration::from_millis(2000), "took {took:?}");
+    let ev = log_events(&server);
+    let sample = by_title(&ev, "KeyError").unwrap()["sample"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        sample.contains("Traceback") && sample.contains("handler failed"),
+        "one record: {sample}"
+    );
+    assert_eq!(ev.len(), 2, "the traceback's lines are one record: {ev:#?}");
+
+    // Lines appended while it is down are published once after a restart.
+    assert!(server.stop().success());
+    append(
+        &app,
+        "2026-11-25 10:00:03,000 ERROR payment gateway timeout for order 3 after 3000 ms\n",
+    );
+    let server = Server::start_with(&data, &logs, &follow);
+    server.wait_until("the line appended while down is counted", || {
+        count_of(&log_events(&server), "payment gateway timeout") == 2
+    });
+    std::thread::sleep(Duration::from_millis(800));
+    let ev = log_events(&server);
+    assert_eq!(count_of(&ev, "payment gateway timeout"), 2);
+    assert_eq!(count_of(&ev, "KeyError"), 1);
+}
+
 #[test]
 fn every_subcommand_has_help() {
     for sub in [
@@ -539,6 +615,7 @@ fn every_subcommand_has_help() {
         &["local", "--help"],
         &["ingest", "--help"],
         &["report", "--help"],
+        &["scan", "--help"],
     ] {
         let out = Command::new(monitoring_bin()).args(sub).output().unwrap();
         assert!(out.status.success());

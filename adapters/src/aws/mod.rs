@@ -10,16 +10,25 @@
 //! * [`ses`]: `Mailer` over SES `SendRawEmail`.
 //! * [`ssm`]: `AgentStateStore` in an SSM parameter.
 //! * [`errors`]: SDK errors to `PortError` (throttling and 5xx are transient).
+//!
+//! Feature `aws-logs` alone compiles only [`logs`] and [`errors`].
 //! * [`testing`]: moto's SDK config, unique names and a fault injector, for tests.
 
-pub mod alerts;
-pub mod deliveries;
+#[cfg(feature = "aws")]
 pub mod activity;
+#[cfg(feature = "aws")]
+pub mod alerts;
+#[cfg(feature = "aws")]
+pub mod deliveries;
+#[cfg(feature = "aws")]
 pub mod dynamodb;
 pub mod errors;
+#[cfg(feature = "aws")]
 pub mod eventbridge;
 pub mod logs;
+#[cfg(feature = "aws")]
 pub mod ses;
+#[cfg(feature = "aws")]
 pub mod ssm;
-#[cfg(any(test, feature = "test-support"))]
+#[cfg(all(feature = "aws", any(test, feature = "test-support")))]
 pub mod testing;

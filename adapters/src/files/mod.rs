@@ -33,7 +33,7 @@ use async_trait::async_trait;
 use domain::model::AgentConfig;
 use domain::ports::{LogRecord, LogSource, PortError};
 use domain::window::Window;
-use state::{FileState, SourceState, STATE_VERSION};
+use state::{presence, FileState, Presence, SourceState, STATE_VERSION};
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -99,6 +99,14 @@ impl FileLogSource {
     pub fn with_read_limit(mut self, bytes: u64) -> Self {
         self.read_limit = bytes.max(1);
         self
+    }
+
+    /// Whether a fetch now could find something new: a file not yet read,
+    /// one whose size or inode changed since the last fetch, one with bytes
+    /// held back or unpublished past its offset, or a read not yet committed.
+    /// Only stats the files, so `--follow` can ask it several times a second.
+    pub async fn has_unread(&self) -> Result<bool, PortError> {
+        self.blocking(|inner| inner.has_unread()).await
     }
 
     /// The folder whose files are the log groups.
@@ -168,6 +176,23 @@ impl Inner {
         self.save(&next)?;
         *state = next;
         Ok(records)
+    }
+
+    fn has_unread(&self) -> Result<bool, PortError> {
+        let groups = self.list_groups()?;
+        let state = self.lock();
+        if state.pending.is_some() {
+            return Ok(true);
+        }
+        Ok(groups.iter().any(|name| {
+            let Presence::Present { inode, size } = presence(&self.root.join(name)) else {
+                return false;
+            };
+            state
+                .files
+                .get(name)
+                .is_none_or(|f| f.inode != inode || f.size_seen != Some(size) || f.offset != size)
+        }))
     }
 
     fn commit(&self, window: Window) -> Result<(), PortError> {

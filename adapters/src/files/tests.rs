@@ -472,3 +472,29 @@ fn corrupt_state_is_a_permanent_error_naming_the_file() {
     assert!(!err.is_retryable());
     assert!(err.to_string().contains("files-state.json"), "{err}");
 }
+
+/// `--follow` asks `has_unread` several times a second and runs the agent
+/// only when it says yes: new files, appended bytes and a held-back last
+/// record all say yes; a fully published, unchanged folder says no.
+#[tokio::test]
+async fn has_unread_tracks_new_bytes_and_the_held_back_record() {
+    let fx = Fixture::new();
+    let src = fx.source();
+    assert!(!src.has_unread().await.unwrap(), "empty folder");
+    fx.write("app.log", "2026-11-25 10:00:00 ERROR one\n");
+    assert!(src.has_unread().await.unwrap(), "new file");
+    assert!(run(&src, fx.window()).await.is_empty(), "held back");
+    assert!(src.has_unread().await.unwrap(), "held-back record");
+    assert_eq!(run(&src, fx.window()).await.len(), 1);
+    assert!(!src.has_unread().await.unwrap(), "all published");
+    fx.append("app.log", "2026-11-25 10:00:01 ERROR two\n");
+    assert!(src.has_unread().await.unwrap(), "appended");
+    // A fetch not yet committed is still unread.
+    let w = fx.window();
+    let groups = src.discover(&all_groups()).await.unwrap();
+    src.fetch(&groups, &w).await.unwrap();
+    assert!(src.has_unread().await.unwrap(), "pending read");
+    src.commit(&w).await.unwrap();
+    assert_eq!(run(&src, fx.window()).await.len(), 1);
+    assert!(!src.has_unread().await.unwrap());
+}

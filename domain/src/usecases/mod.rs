@@ -8,4 +8,5 @@ pub mod ingest;
 pub mod master;
 pub mod notify;
 pub mod report;
+pub mod scan;
 pub mod stream;

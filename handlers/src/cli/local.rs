@@ -21,6 +21,11 @@ pub struct Args {
     /// How often the agent reads the logs (e.g. 2s, 60s, 5m), until a pushed config sets schedule_minutes.
     #[arg(long, default_value = "60s", value_parser = humantime::parse_duration)]
     interval: Duration,
+    /// Tail the log files: publish each complete record within a second
+    /// (a record is complete once its file stops growing for a moment).
+    /// `--interval` then only paces the heartbeat.
+    #[arg(long)]
+    follow: bool,
     /// Account id of the local agent.
     #[arg(long, default_value = "000000000000")]
     account: AccountId,
@@ -65,6 +70,7 @@ pub async fn run(args: Args) -> ExitCode {
         data_dir: args.data_dir,
         logs: args.logs,
         interval: args.interval,
+        follow: args.follow,
         account: args.account,
         region: args.region,
         alerts,

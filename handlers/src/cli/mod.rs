@@ -7,6 +7,8 @@ mod console;
 mod ingest;
 mod local;
 mod report;
+#[cfg(feature = "scan")]
+mod scan;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -41,6 +43,11 @@ enum Command {
     /// Serve the console for a deployed master: API calls are forwarded to
     /// its invoke URL, signed with SigV4 from your AWS credentials.
     Console(console::Args),
+    /// Dry run of the agent against a real AWS account (read-only
+    /// credentials): discovery, Logs Insights queries and classification,
+    /// printing the grouped errors it would report. Writes nothing to AWS.
+    #[cfg(feature = "scan")]
+    Scan(scan::Args),
 }
 
 /// Parses the command line, sets up logging to stderr and runs the subcommand.
@@ -54,6 +61,8 @@ pub async fn main() -> ExitCode {
         Command::Alerts(command) => alerts::run(command).await,
         Command::Cost(args) => cost::run(args).await,
         Command::Console(args) => console::run(args).await,
+        #[cfg(feature = "scan")]
+        Command::Scan(args) => scan::run(args).await,
     }
 }
 

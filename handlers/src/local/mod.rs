@@ -76,6 +76,8 @@ pub struct LocalOptions {
     pub data_dir: PathBuf,
     pub logs: PathBuf,
     pub interval: Duration,
+    /// `--follow`: publish each complete record within a second.
+    pub follow: bool,
     pub account: AccountId,
     pub region: Region,
     /// The alert channels (`--alerts`); none by default.

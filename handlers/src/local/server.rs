@@ -74,11 +74,16 @@ pub async fn run_local(opts: LocalOptions) -> Result<(), BoxError> {
         tracing::info!(channels = %names.join(", "), "alerts on");
     }
     tracing::info!(
-        "monitoring local: API on http://{addr}, console on http://{addr}/console/, data in {}, logs from {}, agent {} every {}",
+        "monitoring local: API on http://{addr}, console on http://{addr}/console/, data in {}, logs from {}, agent {} every {}{}",
         opts.data_dir.display(),
         opts.logs.display(),
         agent.settings.id,
-        humantime::format_duration(opts.interval)
+        humantime::format_duration(opts.interval),
+        if opts.follow {
+            ", following the files"
+        } else {
+            ""
+        }
     );
     let mut stop = stop_rx.clone();
     if let Some(t) = &token {
@@ -154,5 +159,6 @@ fn local_agent(
         bus: bus.clone(),
         state: store.agent_state(&id),
         interval: opts.interval,
+        follow: opts.follow,
     })
 }
