@@ -2,8 +2,8 @@
 //! clap arguments and a `run` that answers the process exit code.
 
 mod alerts;
-mod cost;
 mod console;
+mod cost;
 mod ingest;
 mod local;
 mod report;
