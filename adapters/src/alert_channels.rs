@@ -5,12 +5,10 @@
 //! a Slack URL is a secret.
 
 use crate::backoff::backoff;
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::alerts::{sign, Channel, ChannelKind, Rendered, Secret};
-use domain::ports::{AlertSender, Email, PortError, SendError};
+use domain::ports::{PortError, SendError};
 use reqwest::StatusCode;
-use std::path::PathBuf;
 use std::time::Duration;
 
 /// How HTTP deliveries are retried.
@@ -167,61 +165,75 @@ impl HttpDelivery {
     }
 }
 
-/// The local channels: HTTP, and e-mail into the outbox folder.
-pub struct LocalChannels {
-    pub http: HttpDelivery,
-    pub outbox: PathBuf,
-}
+#[cfg(feature = "local")]
+pub use local::LocalChannels;
 
-#[async_trait]
-impl AlertSender for LocalChannels {
-    async fn send(
-        &self,
-        channel: &Channel,
-        message_id: &str,
-        timestamp: DateTime<Utc>,
-        rendered: &Rendered,
-    ) -> Result<(), SendError> {
-        if let Some(result) = self
-            .http
-            .send_http(channel, message_id, timestamp, rendered)
-            .await
-        {
-            return result;
-        }
-        match (&channel.kind, rendered) {
-            (
-                ChannelKind::Email { to },
-                Rendered::Email {
-                    subject,
-                    text,
-                    html,
-                },
-            ) => {
-                let email = Email {
-                    subject: subject.clone(),
-                    text: text.clone(),
-                    html: html.clone(),
-                    day: timestamp.date_naive(),
-                };
-                let message = crate::mime::render_mime(&email, crate::outbox::DEFAULT_FROM, to);
-                // Named by the message id: a retry rewrites the same file.
-                let path = self.outbox.join(format!("alert-{message_id}.eml"));
-                let shown = path.display().to_string();
-                tokio::task::spawn_blocking(move || {
-                    std::fs::create_dir_all(path.parent().unwrap_or(&path))?;
-                    crate::atomic_file::write_atomically(&path, message.as_bytes())
-                })
+/// The local mode's sender (the outbox folder is local-only).
+#[cfg(feature = "local")]
+mod local {
+    use super::HttpDelivery;
+    use async_trait::async_trait;
+    use chrono::{DateTime, Utc};
+    use domain::alerts::{Channel, ChannelKind, Rendered};
+    use domain::ports::{AlertSender, Email, PortError, SendError};
+    use std::path::PathBuf;
+
+    /// The local channels: HTTP, and e-mail into the outbox folder.
+    pub struct LocalChannels {
+        pub http: HttpDelivery,
+        pub outbox: PathBuf,
+    }
+
+    #[async_trait]
+    impl AlertSender for LocalChannels {
+        async fn send(
+            &self,
+            channel: &Channel,
+            message_id: &str,
+            timestamp: DateTime<Utc>,
+            rendered: &Rendered,
+        ) -> Result<(), SendError> {
+            if let Some(result) = self
+                .http
+                .send_http(channel, message_id, timestamp, rendered)
                 .await
-                .map_err(|e| PortError::Transient(format!("outbox task failed: {e}")))?
-                .map_err(|e| PortError::Transient(format!("cannot write {shown}: {e}")))?;
-                Ok(())
+            {
+                return result;
             }
-            (kind, _) => Err(SendError::Rejected(format!(
-                "channel {}: a {} channel cannot be delivered locally",
-                channel.name,
-                kind.name()
-            ))),
+            match (&channel.kind, rendered) {
+                (
+                    ChannelKind::Email { to },
+                    Rendered::Email {
+                        subject,
+                        text,
+                        html,
+                    },
+                ) => {
+                    let email = Email {
+                        subject: subject.clone(),
+                        text: text.clone(),
+                        html: html.clone(),
+                        day: timestamp.date_naive(),
+                    };
+                    let message = crate::mime::render_mime(&email, crate::outbox::DEFAULT_FROM, to);
+                    // Named by the message id: a retry rewrites the same file.
+                    let path = self.outbox.join(format!("alert-{message_id}.eml"));
+                    let shown = path.display().to_string();
+                    tokio::task::spawn_blocking(move || {
+                        std::fs::create_dir_all(path.parent().unwrap_or(&path))?;
+                        crate::atomic_file::write_atomically(&path, message.as_bytes())
+                    })
+                    .await
+                    .map_err(|e| PortError::Transient(format!("outbox task failed: {e}")))?
+                    .map_err(|e| PortError::Transient(format!("cannot write {shown}: {e}")))?;
+                    Ok(())
+                }
+                (kind, _) => Err(SendError::Rejected(format!(
+                    "channel {}: a {} channel cannot be delivered locally",
+                    channel.name,
+                    kind.name()
+                ))),
+            }
         }
     }
 }
