@@ -133,15 +133,20 @@ fn a_token_is_generated_and_printed_once_and_loopback_stays_open() {
     let port = free_port();
     let mut server = start(&format!("0.0.0.0:{port}"), None, dir.path());
     let stderr = server.0.stderr.take().unwrap();
-    let mut token = None;
-    for line in BufReader::new(stderr).lines() {
-        let line = line.unwrap();
-        if let Some((_, t)) = line.split_once("?token=") {
-            token = Some(t.trim().to_owned());
-            break;
+    // Read stderr to its end in the background: closing the pipe after the
+    // token line would make the server's later log writes fail.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            if let Some((_, t)) = line.split_once("?token=") {
+                let _ = tx.send(t.trim().to_owned());
+            }
         }
-    }
-    let token = token.expect("the token is printed");
+    });
+    let token = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the token is printed");
     assert!(token.len() >= 32, "{token}");
     let base = format!("http://127.0.0.1:{port}");
     wait_for(&format!("{base}/events"));
