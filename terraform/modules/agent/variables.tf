@@ -372,7 +372,7 @@ variable "subscription_excluded_log_groups" {
 }
 
 variable "subscription_filter_pattern" {
-  description = "CloudWatch Logs filter pattern of the subscription: which log events are delivered. The default delivers events holding an error-looking term (terms are case-sensitive, hence each spelling); StreamErrorLogs classifies them with the agent's rules, so a wider pattern costs invocations, never false events."
+  description = "CloudWatch Logs filter pattern of the subscription: which log events are delivered. The default delivers events holding an error-looking term (a term matches only as written, hence each spelling); StreamErrorLogs classifies them with the agent's rules, so a wider pattern costs invocations, never false events."
   type        = string
   default     = "?ERROR ?Error ?error ?ERR ?Exception ?exception ?Traceback ?FATAL ?Fatal ?fatal ?CRITICAL ?Critical ?critical ?panic ?panicked ?\"Task timed out\" ?\"Status: timeout\" ?OutOfMemory ?\"out of memory\" ?\"Runtime exited\" ?Unhandled ?unhandled ?WARN ?Warn ?warn ?WARNING ?Warning ?warning"
 
