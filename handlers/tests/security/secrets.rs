@@ -232,9 +232,9 @@ fn the_cursor_key_is_a_securestring_and_no_function_environment_holds_a_secret()
         }
         assert!(!text.contains("aws_secretsmanager"), "{file}");
     }
-    // The function module's block; the master's three maps and the API's
-    // shared one; the agent's map.
-    assert_eq!(environments, 6, "the five kinds of functions are all seen");
+    // The function module's block; the master's three maps, the API's
+    // shared one and notify's; the agent's map and stream-error-logs'.
+    assert_eq!(environments, 8, "every kind of function is seen");
     assert_eq!(
         references_to_the_key, 1,
         "the key's value goes into the SSM parameter and nowhere else (no output, no environment)"
