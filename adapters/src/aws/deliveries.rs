@@ -19,12 +19,10 @@
 //! * Items expire (`expires_at`, TTL) [`DeliveryTable::RETENTION_DAYS`] days
 //!   after they were written, well after the stream's 24 h of retries.
 
+use super::dynamodb::codec::{n, number, s};
 use super::errors::port_error;
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, Put,
-    ScalarAttributeType, TransactWriteItem, Update,
-};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use aws_sdk_dynamodb::Client;
 use chrono::{DateTime, Utc};
 use domain::alerts::{StormPolicy, StormWindow, MAX_SUMMARY_TITLES};
@@ -123,7 +121,7 @@ impl DeliveryTable {
             return Ok(Some(state));
         }
         let window_item = self.get(window_pk(channel), "W", what).await?;
-        let read = |item: &Item, attr: &str| int(item, attr, what);
+        let read = |item: &Item, attr: &str| number::<i64>(item, attr, what);
         let (window, admitted, held, version) = match &window_item {
             Some(item) if read(item, "end")? > now.timestamp() => (
                 StormWindow {
@@ -321,10 +319,10 @@ impl DeliveryLog for DeliveryTable {
                         }
                     },
                     window: StormWindow {
-                        start: at(int(item, "start", what)?),
-                        end: at(int(item, "end", what)?),
+                        start: at(number::<i64>(item, "start", what)?),
+                        end: at(number::<i64>(item, "end", what)?),
                     },
-                    count: u64::try_from(int(item, "count", what)?).unwrap_or(0),
+                    count: u64::try_from(number::<i64>(item, "count", what)?).unwrap_or(0),
                     titles,
                 });
             }
@@ -352,59 +350,11 @@ impl DeliveryLog for DeliveryTable {
 
 /// Creates the deliveries table (tests; Terraform creates it on AWS).
 pub async fn create_table(client: &Client, table: &str) -> Result<(), PortError> {
-    let what = format!("dynamodb: creating table {table}");
-    let build = |e: aws_smithy_types::error::operation::BuildError| {
-        PortError::Permanent(format!("{what}: {e}"))
-    };
-    let key = |name: &str, key_type: KeyType| {
-        KeySchemaElement::builder()
-            .attribute_name(name)
-            .key_type(key_type)
-            .build()
-            .map_err(build)
-    };
-    let attribute = |name: &str| {
-        AttributeDefinition::builder()
-            .attribute_name(name)
-            .attribute_type(ScalarAttributeType::S)
-            .build()
-            .map_err(build)
-    };
-    client
-        .create_table()
-        .table_name(table)
-        .billing_mode(BillingMode::PayPerRequest)
-        .key_schema(key(PK, KeyType::Hash)?)
-        .key_schema(key(SK, KeyType::Range)?)
-        .attribute_definitions(attribute(PK)?)
-        .attribute_definitions(attribute(SK)?)
-        .send()
-        .await
-        .map_err(|e| port_error(&what, e))?;
-    Ok(())
-}
-
-fn s(v: impl Into<String>) -> AttributeValue {
-    AttributeValue::S(v.into())
-}
-
-fn n(v: impl ToString) -> AttributeValue {
-    AttributeValue::N(v.to_string())
+    super::dynamodb::schema::create_pk_sk_table(client, table).await
 }
 
 fn at(seconds: i64) -> DateTime<Utc> {
     DateTime::from_timestamp(seconds, 0).unwrap_or_default()
-}
-
-fn int(item: &Item, attr: &str, what: &str) -> Result<i64, PortError> {
-    match item.get(attr) {
-        Some(AttributeValue::N(v)) => v
-            .parse()
-            .map_err(|e| PortError::Permanent(format!("{what}: attribute {attr} = {v:?}: {e}"))),
-        other => Err(PortError::Permanent(format!(
-            "{what}: attribute {attr} is not a number: {other:?}"
-        ))),
-    }
 }
 
 fn delivery_pk(channel: &str, change_id: &str) -> String {

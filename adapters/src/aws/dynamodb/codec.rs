@@ -7,11 +7,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 use domain::model::EventId;
 use domain::ports::PortError;
 
-pub(super) fn s(v: impl Into<String>) -> AttributeValue {
+pub(crate) fn s(v: impl Into<String>) -> AttributeValue {
     AttributeValue::S(v.into())
 }
 
-pub(super) fn n(v: impl ToString) -> AttributeValue {
+pub(crate) fn n(v: impl ToString) -> AttributeValue {
     AttributeValue::N(v.to_string())
 }
 
@@ -46,7 +46,11 @@ pub(super) fn string(item: &Item, attr: &str, what: &str) -> Result<String, Port
     }
 }
 
-pub(super) fn number(item: &Item, attr: &str, what: &str) -> Result<u64, PortError> {
+pub(crate) fn number<T>(item: &Item, attr: &str, what: &str) -> Result<T, PortError>
+where
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
     match item.get(attr) {
         Some(AttributeValue::N(v)) => v
             .parse()

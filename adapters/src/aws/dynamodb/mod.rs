@@ -86,11 +86,11 @@
 //! through [`port_error`] (throttling and 5xx are transient).
 
 mod agents;
-mod codec;
+pub(crate) mod codec;
 mod events;
 mod list;
 mod record;
-mod schema;
+pub(crate) mod schema;
 mod stream;
 #[cfg(test)]
 mod tests;

@@ -21,30 +21,53 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), PortError>
     enable_ttl(client, table, &what).await
 }
 
+/// A key of a table or index; `what` names the operation in errors.
+fn key(name: &str, key_type: KeyType, what: &str) -> Result<KeySchemaElement, PortError> {
+    KeySchemaElement::builder()
+        .attribute_name(name)
+        .key_type(key_type)
+        .build()
+        .map_err(|e| PortError::Permanent(format!("{what}: {e}")))
+}
+
+/// A string attribute of a key.
+fn attribute(name: &str, what: &str) -> Result<AttributeDefinition, PortError> {
+    AttributeDefinition::builder()
+        .attribute_name(name)
+        .attribute_type(ScalarAttributeType::S)
+        .build()
+        .map_err(|e| PortError::Permanent(format!("{what}: {e}")))
+}
+
+/// CreateTable of an on-demand table keyed by string `PK` and `SK`, with no
+/// index (the notify function's deliveries table); for tests, Terraform
+/// creates it on AWS.
+pub(crate) async fn create_pk_sk_table(client: &Client, table: &str) -> Result<(), PortError> {
+    let what = format!("dynamodb: creating table {table}");
+    client
+        .create_table()
+        .table_name(table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .key_schema(key(PK, KeyType::Hash, &what)?)
+        .key_schema(key(SK, KeyType::Range, &what)?)
+        .attribute_definitions(attribute(PK, &what)?)
+        .attribute_definitions(attribute(SK, &what)?)
+        .send()
+        .await
+        .map_err(|e| port_error(&what, e))?;
+    Ok(())
+}
+
 /// CreateTable with the keys, attributes and indexes of the module docs.
 async fn send_create_table(client: &Client, table: &str, what: &str) -> Result<(), PortError> {
     let build = |e: aws_smithy_types::error::operation::BuildError| {
         PortError::Permanent(format!("{what}: {e}"))
     };
-    let key = |name: &str, key_type: KeyType| {
-        KeySchemaElement::builder()
-            .attribute_name(name)
-            .key_type(key_type)
-            .build()
-            .map_err(build)
-    };
-    let attribute = |name: &str| {
-        AttributeDefinition::builder()
-            .attribute_name(name)
-            .attribute_type(ScalarAttributeType::S)
-            .build()
-            .map_err(build)
-    };
     let index = |name: &str, pk: &str, sk: &str, projection: Projection| {
         GlobalSecondaryIndex::builder()
             .index_name(name)
-            .key_schema(key(pk, KeyType::Hash)?)
-            .key_schema(key(sk, KeyType::Range)?)
+            .key_schema(key(pk, KeyType::Hash, what)?)
+            .key_schema(key(sk, KeyType::Range, what)?)
             .projection(projection)
             .build()
             .map_err(build)
@@ -53,12 +76,12 @@ async fn send_create_table(client: &Client, table: &str, what: &str) -> Result<(
         .create_table()
         .table_name(table)
         .billing_mode(BillingMode::PayPerRequest)
-        .key_schema(key(PK, KeyType::Hash)?)
-        .key_schema(key(SK, KeyType::Range)?)
+        .key_schema(key(PK, KeyType::Hash, what)?)
+        .key_schema(key(SK, KeyType::Range, what)?)
         .set_attribute_definitions(Some(
             [PK, SK, GSI1PK, GSI1SK, GSI2PK, GSI2SK]
                 .into_iter()
-                .map(attribute)
+                .map(|name| attribute(name, what))
                 .collect::<Result<Vec<_>, _>>()?,
         ))
         .global_secondary_indexes(index(
