@@ -165,6 +165,22 @@ impl HttpDelivery {
     }
 }
 
+/// The MIME message of an e-mail alert, rendered as the report's is.
+pub fn email_mime(
+    (subject, text, html): (&str, &str, &str),
+    from: &str,
+    to: &[String],
+    timestamp: DateTime<Utc>,
+) -> String {
+    let email = domain::ports::Email {
+        subject: subject.to_owned(),
+        text: text.to_owned(),
+        html: html.to_owned(),
+        day: timestamp.date_naive(),
+    };
+    crate::mime::render_mime(&email, from, to)
+}
+
 #[cfg(feature = "local")]
 pub use local::LocalChannels;
 
@@ -175,7 +191,7 @@ mod local {
     use async_trait::async_trait;
     use chrono::{DateTime, Utc};
     use domain::alerts::{Channel, ChannelKind, Rendered};
-    use domain::ports::{AlertSender, Email, PortError, SendError};
+    use domain::ports::{AlertSender, PortError, SendError};
     use std::path::PathBuf;
 
     /// The local channels: HTTP, and e-mail into the outbox folder.
@@ -209,13 +225,9 @@ mod local {
                         html,
                     },
                 ) => {
-                    let email = Email {
-                        subject: subject.clone(),
-                        text: text.clone(),
-                        html: html.clone(),
-                        day: timestamp.date_naive(),
-                    };
-                    let message = crate::mime::render_mime(&email, crate::outbox::DEFAULT_FROM, to);
+                    let parts = (subject.as_str(), text.as_str(), html.as_str());
+                    let message =
+                        super::email_mime(parts, crate::outbox::DEFAULT_FROM, to, timestamp);
                     // Named by the message id: a retry rewrites the same file.
                     let path = self.outbox.join(format!("alert-{message_id}.eml"));
                     let shown = path.display().to_string();

@@ -4,13 +4,13 @@
 //! read once at start-up.
 
 use super::errors::{cause, port_error};
-use crate::alert_channels::HttpDelivery;
+use crate::alert_channels::{email_mime, HttpDelivery};
 use async_trait::async_trait;
 use aws_sdk_ses::primitives::Blob;
 use aws_sdk_ses::types::RawMessage;
 use chrono::{DateTime, Utc};
 use domain::alerts::{AlertsConfig, Channel, ChannelKind, Rendered, Secret};
-use domain::ports::{AlertSender, Email, PortError, SendError};
+use domain::ports::{AlertSender, PortError, SendError};
 use std::collections::{BTreeSet, HashMap};
 
 /// SSM `GetParameters` takes at most ten names per call.
@@ -119,13 +119,8 @@ impl AlertSender for AwsChannels {
                     html,
                 },
             ) => {
-                let email = Email {
-                    subject: subject.clone(),
-                    text: text.clone(),
-                    html: html.clone(),
-                    day: timestamp.date_naive(),
-                };
-                let message = crate::mime::render_mime(&email, &self.from, to);
+                let parts = (subject.as_str(), text.as_str(), html.as_str());
+                let message = email_mime(parts, &self.from, to, timestamp);
                 let raw = RawMessage::builder()
                     .data(Blob::new(message.into_bytes()))
                     .build()
