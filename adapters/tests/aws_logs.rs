@@ -13,7 +13,7 @@
 mod common;
 
 use adapters::aws::logs::InsightsLogSource;
-use aws_sdk_cloudwatchlogs::types::InputLogEvent;
+use adapters::aws::testing::{create_log_group, put_log_lines};
 use aws_sdk_cloudwatchlogs::Client;
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
@@ -67,47 +67,6 @@ async fn client() -> (Client, StartQueries) {
         .interceptor(starts.clone())
         .build();
     (Client::from_conf(config), starts)
-}
-
-async fn create_group(client: &Client, name: &str) {
-    client
-        .create_log_group()
-        .log_group_name(name)
-        .send()
-        .await
-        .expect("CreateLogGroup");
-    client
-        .create_log_stream()
-        .log_group_name(name)
-        .log_stream_name("app")
-        .send()
-        .await
-        .expect("CreateLogStream");
-}
-
-async fn put(client: &Client, group: &str, events: &[(DateTime<Utc>, &str)]) {
-    let mut events = events.to_vec();
-    events.sort_by_key(|e| e.0);
-    let out = client
-        .put_log_events()
-        .log_group_name(group)
-        .log_stream_name("app")
-        .set_log_events(Some(
-            events
-                .iter()
-                .map(|(t, m)| {
-                    InputLogEvent::builder()
-                        .timestamp(t.timestamp_millis())
-                        .message(*m)
-                        .build()
-                        .unwrap()
-                })
-                .collect(),
-        ))
-        .send()
-        .await
-        .expect("PutLogEvents");
-    assert!(out.rejected_log_events_info().is_none(), "{out:?}");
 }
 
 /// A window of recent past (PutLogEvents takes the last 14 days) with
@@ -209,7 +168,7 @@ async fn fetch_over_more_than_fifty_groups_returns_exactly_the_window() {
     let mut inside = Vec::new();
     let mut later = Vec::new();
     for (i, g) in groups.iter().enumerate() {
-        create_group(&client, g).await;
+        create_log_group(&client, g).await;
         let ms = |n: i64| Duration::milliseconds(n);
         let events = [
             (window.start - ms(1), "ERROR before the window"),
@@ -222,7 +181,7 @@ async fn fetch_over_more_than_fifty_groups_returns_exactly_the_window() {
                 "ERROR after the end, in the same second",
             ),
         ];
-        put(&client, g, &events).await;
+        put_log_lines(&client, g, &events).await;
         for (t, m) in &events[1..4] {
             inside.push(LogRecord {
                 log_group: g.clone(),
@@ -275,7 +234,7 @@ async fn fetch_over_more_than_fifty_groups_returns_exactly_the_window() {
 async fn a_full_query_splits_its_window_and_still_returns_every_record_once() {
     let (client, starts) = client().await;
     let group = common::unique("/it/split");
-    create_group(&client, &group).await;
+    create_log_group(&client, &group).await;
     let window = recent_window(Duration::milliseconds(9_500));
     let events: Vec<(DateTime<Utc>, String)> = (0..13)
         .map(|i| {
@@ -286,7 +245,7 @@ async fn a_full_query_splits_its_window_and_still_returns_every_record_once() {
         })
         .collect();
     let refs: Vec<(DateTime<Utc>, &str)> = events.iter().map(|(t, m)| (*t, m.as_str())).collect();
-    put(&client, &group, &refs).await;
+    put_log_lines(&client, &group, &refs).await;
 
     let got = source(client)
         .with_row_limit(5)
@@ -306,12 +265,12 @@ async fn a_full_query_splits_its_window_and_still_returns_every_record_once() {
 async fn a_minimal_window_over_the_limit_returns_what_it_has() {
     let (client, _) = client().await;
     let group = common::unique("/it/overflow");
-    create_group(&client, &group).await;
+    create_log_group(&client, &group).await;
     let window = recent_window(Duration::milliseconds(500));
     let events: Vec<(DateTime<Utc>, &str)> = (0..8)
         .map(|i| (window.start + Duration::milliseconds(50 * i), "ERROR burst"))
         .collect();
-    put(&client, &group, &events).await;
+    put_log_lines(&client, &group, &events).await;
     let got = source(client)
         .with_row_limit(5)
         .fetch(std::slice::from_ref(&group), &window)
@@ -327,8 +286,8 @@ async fn fetched_records_group_and_fingerprint_as_the_agent_expects() {
     let (client, _) = client().await;
     let prefix = common::unique("/it/classify");
     let (api, worker) = (format!("{prefix}/api"), format!("{prefix}/worker"));
-    create_group(&client, &api).await;
-    create_group(&client, &worker).await;
+    create_log_group(&client, &api).await;
+    create_log_group(&client, &worker).await;
     let window = recent_window(Duration::seconds(120));
     let at = |s: i64| window.start + Duration::seconds(s);
     let traceback = |id: &str| {
@@ -337,7 +296,7 @@ async fn fetched_records_group_and_fingerprint_as_the_agent_expects() {
         )
     };
     let (t1, t2, t3) = (traceback("1001"), traceback("2002"), traceback("3003"));
-    put(
+    put_log_lines(
         &client,
         &api,
         &[
@@ -351,7 +310,7 @@ async fn fetched_records_group_and_fingerprint_as_the_agent_expects() {
         ],
     )
     .await;
-    put(
+    put_log_lines(
         &client,
         &worker,
         &[

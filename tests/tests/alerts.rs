@@ -1,6 +1,8 @@
 //! End-to-end alerts: the real `monitoring local --alerts` delivering to a
 //! real HTTP receiver started here, and `monitoring alerts test`.
 
+mod support;
+
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
 use hmac::{Hmac, Mac};
@@ -10,9 +12,10 @@ use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use support::{append, monitoring_bin, Server};
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
@@ -164,119 +167,32 @@ fn signature_verifies(r: &Received) -> bool {
 }
 
 fn monitoring() -> Command {
-    Command::new(assert_cmd::cargo::cargo_bin("monitoring"))
+    Command::new(monitoring_bin())
 }
 
-struct Server {
-    child: Child,
-    base: String,
+/// `monitoring local --alerts FILE`, reading the logs every 300 ms.
+fn start(data: &Path, logs: &Path, alerts: &Path) -> Server {
+    let alerts = alerts.to_str().expect("a UTF-8 temporary path");
+    Server::start_with(data, logs, &["--interval", "300ms", "--alerts", alerts])
 }
 
-impl Server {
-    fn start(data: &Path, logs: &Path, alerts: &Path) -> Server {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = monitoring()
-            .args([
-                "local",
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-                "--interval",
-                "300ms",
-            ])
-            .arg("--data-dir")
-            .arg(data)
-            .arg("--logs")
-            .arg(logs)
-            .arg("--alerts")
-            .arg(alerts)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("monitoring starts");
-        let s = Server {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-        };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while s.call("GET", "/events", None, None).0 != 200 {
-            assert!(Instant::now() < deadline, "the API never answered");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        s
-    }
-
-    fn call(
-        &self,
-        method: &str,
-        path: &str,
-        if_match: Option<&str>,
-        body: Option<&Value>,
-    ) -> (u16, Value) {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .build()
-            .into();
-        let url = format!("{}{path}", self.base);
-        let answer = match (method, body) {
-            ("PUT", Some(b)) => {
-                let mut req = agent.put(&url).header("content-type", "application/json");
-                if let Some(v) = if_match {
-                    req = req.header("if-match", v);
-                }
-                req.send(b.to_string())
-            }
-            _ => agent.get(&url).call(),
-        };
-        match answer {
-            Ok(mut r) => (
-                r.status().as_u16(),
-                serde_json::from_str(&r.body_mut().read_to_string().unwrap_or_default())
-                    .unwrap_or(Value::Null),
-            ),
-            Err(_) => (0, Value::Null),
-        }
-    }
-
-    fn event_titled(&self, needle: &str) -> Option<Value> {
-        let (_, body) = self.call("GET", "/events?limit=200", None, None);
-        body["items"]
-            .as_array()?
-            .iter()
-            .find(|e| e["title"].as_str().unwrap_or("").contains(needle))
-            .cloned()
-    }
-
-    fn triage(&self, needle: &str, status: &str) {
-        let event = self.event_titled(needle).unwrap();
-        let (code, body) = self.call(
-            "PUT",
-            &format!("/events/{}", event["id"].as_str().unwrap()),
-            Some(&format!("\"{}\"", event["version"])),
-            Some(&json!({"status": status})),
-        );
-        assert_eq!(code, 200, "{body}");
-    }
+fn event_titled(server: &Server, needle: &str) -> Option<Value> {
+    let (_, body) = server.get("/events?limit=200");
+    body["items"]
+        .as_array()?
+        .iter()
+        .find(|e| e["title"].as_str().unwrap_or("").contains(needle))
+        .cloned()
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn append(path: &Path, text: &str) {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    let mut f = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .unwrap();
-    f.write_all(text.as_bytes()).unwrap();
+fn triage(server: &Server, needle: &str, status: &str) {
+    let event = event_titled(server, needle).unwrap();
+    let (code, body) = server.put(
+        &format!("/events/{}", event["id"].as_str().unwrap()),
+        Some(&format!("\"{}\"", event["version"])),
+        &json!({"status": status}),
+    );
+    assert_eq!(code, 200, "{body}");
 }
 
 fn write_alerts(dir: &Path, receiver: &Receiver, storm: Value) -> PathBuf {
@@ -319,7 +235,7 @@ fn one_alert_per_transition_signed_retried_and_never_for_repeats_or_ignored_even
         &line(1, "ERROR payment gateway timeout for order 1001"),
     );
     append(&app, &line(2, "FATAL ledger unreachable"));
-    let server = Server::start(&data, &logs, &alerts);
+    let server = start(&data, &logs, &alerts);
 
     // Exactly one event.opened per new problem, signed per the spec.
     receiver.wait_for("two opened alerts", |r| r.kinds_on("/hook").len() == 2);
@@ -409,18 +325,14 @@ fn one_alert_per_transition_signed_retried_and_never_for_repeats_or_ignored_even
     );
     append(&app, &line(4, "FATAL ledger unreachable"));
     receiver.wait_for("the repeats are counted", |_| {
-        server
-            .event_titled("payment gateway timeout")
-            .is_some_and(|e| e["count"] == 2)
-            && server
-                .event_titled("ledger unreachable")
-                .is_some_and(|e| e["count"] == 2)
+        event_titled(&server, "payment gateway timeout").is_some_and(|e| e["count"] == 2)
+            && event_titled(&server, "ledger unreachable").is_some_and(|e| e["count"] == 2)
     });
     std::thread::sleep(Duration::from_millis(1500));
     assert_eq!(receiver.on("/hook").len(), 2, "{:#?}", receiver.on("/hook"));
 
     // Resolved (the pager asks for it), then a new occurrence: regressed.
-    server.triage("payment gateway timeout", "resolved");
+    triage(&server, "payment gateway timeout", "resolved");
     receiver.wait_for("the resolved alert", |r| {
         r.kinds_on("/hook").contains(&"event.resolved".to_owned())
     });
@@ -433,12 +345,10 @@ fn one_alert_per_transition_signed_retried_and_never_for_repeats_or_ignored_even
     });
 
     // An ignored event never alerts, even on new occurrences.
-    server.triage("ledger unreachable", "ignored");
+    triage(&server, "ledger unreachable", "ignored");
     append(&app, &line(6, "FATAL ledger unreachable"));
     receiver.wait_for("the ignored event's occurrence is counted", |_| {
-        server
-            .event_titled("ledger unreachable")
-            .is_some_and(|e| e["count"] == 3)
+        event_titled(&server, "ledger unreachable").is_some_and(|e| e["count"] == 3)
     });
     std::thread::sleep(Duration::from_millis(1500));
     assert_eq!(
@@ -484,7 +394,7 @@ fn a_burst_of_new_problems_is_capped_and_summarised() {
         })
         .collect();
     append(&logs.join("burst/app.log"), &burst);
-    let _server = Server::start(&data, &logs, &alerts);
+    let _server = start(&data, &logs, &alerts);
 
     receiver.wait_for("the storm summary", |r| {
         r.kinds_on("/hook").contains(&"storm.summary".to_owned())
@@ -543,7 +453,7 @@ fn a_change_stored_while_no_server_runs_is_delivered_when_it_starts() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let _server = Server::start(&data, &logs, &alerts);
+    let _server = start(&data, &logs, &alerts);
     receiver.wait_for("the guardduty alert", |r| {
         r.kinds_on("/hook") == vec!["event.opened"]
     });

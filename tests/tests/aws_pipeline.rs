@@ -9,7 +9,7 @@ use adapters::aws::eventbridge::{EventBridgeConfigPusher, EventBridgePublisher};
 use adapters::aws::logs::InsightsLogSource;
 use adapters::aws::ses::SesMailer;
 use adapters::aws::ssm::SsmAgentState;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{Duration, Utc};
 use domain::cursor::CursorCodec;
 use domain::model::{AgentConfig, AgentId};
 use domain::ports::{EventStore, SystemClock};
@@ -141,38 +141,6 @@ async fn drain(m: &Master) -> Vec<Value> {
     }
 }
 
-async fn put_logs(config: &aws_config::SdkConfig, group: &str, lines: &[(DateTime<Utc>, String)]) {
-    let logs = aws_sdk_cloudwatchlogs::Client::new(config);
-    logs.create_log_group()
-        .log_group_name(group)
-        .send()
-        .await
-        .unwrap();
-    logs.create_log_stream()
-        .log_group_name(group)
-        .log_stream_name("s1")
-        .send()
-        .await
-        .unwrap();
-    let events: Vec<_> = lines
-        .iter()
-        .map(|(t, m)| {
-            aws_sdk_cloudwatchlogs::types::InputLogEvent::builder()
-                .timestamp(t.timestamp_millis())
-                .message(m)
-                .build()
-                .unwrap()
-        })
-        .collect();
-    logs.put_log_events()
-        .log_group_name(group)
-        .log_stream_name("s1")
-        .set_log_events(Some(events))
-        .send()
-        .await
-        .unwrap();
-}
-
 fn rest_get(path: &str, query: &str) -> lambda_http::Request {
     let params: serde_json::Map<String, Value> = url_pairs(query)
         .into_iter()
@@ -224,25 +192,25 @@ async fn logs_flow_from_cloudwatch_through_the_bus_into_dynamodb_the_api_and_the
 
     // 1. Error logs in CloudWatch Logs.
     let prefix = format!("/aws/lambda/{}", moto::unique("e2e"));
-    put_logs(&config, &format!("{prefix}-orders"), &[
-        (t(9), "2026-11-25T10:00:00.000Z\t3f1c2b9a-1d2e-4f5a-9b8c-7d6e5f4a3b2c\tERROR\tpayment 17 failed: card declined".into()),
-        (t(8), "2026-11-25T10:01:00.000Z\t0a9b8c7d-6e5f-4a3b-2c1d-0e9f8a7b6c5d\tERROR\tpayment 942 failed: card declined".into()),
-        (t(7), "2026-11-25T10:02:00.000Z\t1b2c3d4e-6e5f-4a3b-2c1d-0e9f8a7b6c5d\tINFO\tall good".into()),
-        (t(6), "2026-11-25T10:03:00.000Z 9e8d7c6b-5a4f-3e2d-1c0b-a9f8e7d6c5b4 Task timed out after 6.01 seconds".into()),
+    moto::seed_log_group(&config, &format!("{prefix}-orders"), &[
+        (t(9), "2026-11-25T10:00:00.000Z\t3f1c2b9a-1d2e-4f5a-9b8c-7d6e5f4a3b2c\tERROR\tpayment 17 failed: card declined"),
+        (t(8), "2026-11-25T10:01:00.000Z\t0a9b8c7d-6e5f-4a3b-2c1d-0e9f8a7b6c5d\tERROR\tpayment 942 failed: card declined"),
+        (t(7), "2026-11-25T10:02:00.000Z\t1b2c3d4e-6e5f-4a3b-2c1d-0e9f8a7b6c5d\tINFO\tall good"),
+        (t(6), "2026-11-25T10:03:00.000Z 9e8d7c6b-5a4f-3e2d-1c0b-a9f8e7d6c5b4 Task timed out after 6.01 seconds"),
     ]).await;
-    put_logs(
+    moto::seed_log_group(
         &config,
         &format!("{prefix}-billing"),
         &[
             (
                 t(5),
-                r#"{"level":"error","msg":"ledger write failed","id":1}"#.into(),
+                r#"{"level":"error","msg":"ledger write failed","id":1}"#,
             ),
             (
                 t(4),
-                r#"{"level":"error","msg":"ledger write failed","id":2}"#.into(),
+                r#"{"level":"error","msg":"ledger write failed","id":2}"#,
             ),
-            (t(4), r#"{"level":"debug","msg":"ledger write ok"}"#.into()),
+            (t(4), r#"{"level":"debug","msg":"ledger write ok"}"#),
         ],
     )
     .await;

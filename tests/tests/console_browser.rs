@@ -10,23 +10,17 @@
 //! Skipped, saying so, only when chromium is absent and `CI` is unset.
 //! `UPDATE_SCREENSHOTS=1` rewrites docs/console-*.png.
 
+mod support;
+
 use fantoccini::{Client, ClientBuilder, Locator};
-use serde_json::{json, Value};
-use std::net::TcpListener;
+use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use support::{free_port, get, put, wait_until};
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn on_path(bin: &str) -> bool {
@@ -45,50 +39,6 @@ impl Drop for Proc {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-fn http() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(10)))
-        .build()
-        .into()
-}
-
-fn answer(r: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> (u16, Value) {
-    match r {
-        Ok(mut resp) => {
-            let status = resp.status().as_u16();
-            let text = resp.body_mut().read_to_string().unwrap_or_default();
-            (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-        }
-        Err(_) => (0, Value::Null),
-    }
-}
-
-fn get(base: &str, path: &str) -> (u16, Value) {
-    answer(http().get(format!("{base}{path}")).call())
-}
-
-fn put(base: &str, path: &str, if_match: &str, body: &Value) -> (u16, Value) {
-    answer(
-        http()
-            .put(format!("{base}{path}"))
-            .header("content-type", "application/json")
-            .header("if-match", if_match)
-            .send(body.to_string()),
-    )
-}
-
-fn wait_until(what: &str, mut ok: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if ok() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!("timed out waiting until {what}");
 }
 
 /// Waits for an element and answers it.
@@ -332,7 +282,7 @@ async fn the_console_triages_in_a_real_browser() {
     let (s, other) = put(
         &base,
         &format!("/events/{id}"),
-        &format!("\"{version}\""),
+        Some(&format!("\"{version}\"")),
         &json!({"status": "open", "assignee": "bob"}),
     );
     assert_eq!(s, 200, "{other}");

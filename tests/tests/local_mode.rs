@@ -1,142 +1,16 @@
 //! End-to-end: the real `monitoring` binary on temporary folders, driven as
 //! a user would: log files in, REST API and CLI out.
 
-use serde_json::{json, Value};
-use std::io::Write;
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+mod support;
 
-fn monitoring_bin() -> PathBuf {
-    // Built by `cargo test --workspace` for the handlers package's own tests.
-    assert_cmd::cargo::cargo_bin("monitoring")
-}
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+use support::{append, monitoring_bin, Server};
 
 fn samples() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../samples/envelopes")
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Server {
-    fn start(data: &Path, logs: &Path) -> Server {
-        Self::start_with(data, logs, &["--interval", "300ms"])
-    }
-
-    fn start_with(data: &Path, logs: &Path, args: &[&str]) -> Server {
-        let port = free_port();
-        let child = Command::new(monitoring_bin())
-            .args(["local", "--listen", &format!("127.0.0.1:{port}")])
-            .args(args)
-            .arg("--data-dir")
-            .arg(data)
-            .arg("--logs")
-            .arg(logs)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("monitoring starts");
-        let s = Server {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-        };
-        s.wait_until("the API answers", || s.get("/events").0 == 200);
-        s
-    }
-
-    fn agent() -> ureq::Agent {
-        ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(10)))
-            .build()
-            .into()
-    }
-
-    fn answer(r: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> (u16, Value) {
-        match r {
-            Ok(mut resp) => {
-                let status = resp.status().as_u16();
-                let text = resp.body_mut().read_to_string().unwrap_or_default();
-                (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-            }
-            Err(_) => (0, Value::Null),
-        }
-    }
-
-    fn get(&self, path: &str) -> (u16, Value) {
-        Self::answer(Self::agent().get(format!("{}{path}", self.base)).call())
-    }
-
-    fn put(&self, path: &str, if_match: Option<&str>, body: &Value) -> (u16, Value) {
-        let mut req = Self::agent()
-            .put(format!("{}{path}", self.base))
-            .header("content-type", "application/json");
-        if let Some(v) = if_match {
-            req = req.header("if-match", v);
-        }
-        Self::answer(req.send(body.to_string()))
-    }
-
-    fn wait_until(&self, what: &str, mut ok: impl FnMut() -> bool) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            if ok() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        panic!("timed out waiting until {what}");
-    }
-
-    /// SIGTERM, then the exit status: it must finish its step and exit 0.
-    fn stop(mut self) -> std::process::ExitStatus {
-        let pid = self.child.id().to_string();
-        assert!(Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success());
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "monitoring did not stop on SIGTERM"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn append(path: &Path, text: &str) {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    let mut f = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .unwrap();
-    f.write_all(text.as_bytes()).unwrap();
 }
 
 /// The log-error events, keyed by title.

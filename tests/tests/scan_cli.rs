@@ -3,7 +3,7 @@
 //! groups them as the agent does, and sends only read requests.
 #![cfg(feature = "aws")]
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{Duration, Utc};
 use e2e_tests::moto;
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -13,38 +13,6 @@ use std::sync::{Arc, Mutex};
 
 fn monitoring_bin() -> std::path::PathBuf {
     assert_cmd::cargo::cargo_bin("monitoring")
-}
-
-async fn put_logs(config: &aws_config::SdkConfig, group: &str, lines: &[(DateTime<Utc>, &str)]) {
-    let logs = aws_sdk_cloudwatchlogs::Client::new(config);
-    logs.create_log_group()
-        .log_group_name(group)
-        .send()
-        .await
-        .unwrap();
-    logs.create_log_stream()
-        .log_group_name(group)
-        .log_stream_name("s1")
-        .send()
-        .await
-        .unwrap();
-    let events: Vec<_> = lines
-        .iter()
-        .map(|(t, m)| {
-            aws_sdk_cloudwatchlogs::types::InputLogEvent::builder()
-                .timestamp(t.timestamp_millis())
-                .message(*m)
-                .build()
-                .unwrap()
-        })
-        .collect();
-    logs.put_log_events()
-        .log_group_name(group)
-        .log_stream_name("s1")
-        .set_log_events(Some(events))
-        .send()
-        .await
-        .unwrap();
 }
 
 /// A one-request-per-connection HTTP proxy to moto that records the
@@ -138,7 +106,7 @@ async fn scan_reports_grouped_errors_and_only_reads() {
     );
     let now = Utc::now();
     let ago = |m: i64| now - Duration::minutes(m);
-    put_logs(
+    moto::seed_log_group(
         &config,
         &orders,
         &[
@@ -159,8 +127,8 @@ async fn scan_reports_grouped_errors_and_only_reads() {
         ],
     )
     .await;
-    put_logs(&config, &billing, &[(ago(10), "FATAL ledger unreachable")]).await;
-    put_logs(&config, &other, &[(ago(10), "ERROR not under the prefix")]).await;
+    moto::seed_log_group(&config, &billing, &[(ago(10), "FATAL ledger unreachable")]).await;
+    moto::seed_log_group(&config, &other, &[(ago(10), "ERROR not under the prefix")]).await;
 
     let (endpoint, seen) = recording_proxy(moto::endpoint());
     let out = scan(

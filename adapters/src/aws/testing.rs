@@ -100,3 +100,63 @@ impl Intercept for FaultInjector {
         Ok(())
     }
 }
+
+/// Creates a log group with one stream, `app`, for the Logs tests.
+pub async fn create_log_group(client: &aws_sdk_cloudwatchlogs::Client, group: &str) {
+    client
+        .create_log_group()
+        .log_group_name(group)
+        .send()
+        .await
+        .expect("CreateLogGroup");
+    client
+        .create_log_stream()
+        .log_group_name(group)
+        .log_stream_name("app")
+        .send()
+        .await
+        .expect("CreateLogStream");
+}
+
+/// Puts `(time, message)` events into the group's `app` stream (sorted by
+/// time, as PutLogEvents requires); none may be rejected.
+pub async fn put_log_lines<M: AsRef<str>>(
+    client: &aws_sdk_cloudwatchlogs::Client,
+    group: &str,
+    events: &[(chrono::DateTime<chrono::Utc>, M)],
+) {
+    let mut events: Vec<(chrono::DateTime<chrono::Utc>, &str)> =
+        events.iter().map(|(t, m)| (*t, m.as_ref())).collect();
+    events.sort_by_key(|e| e.0);
+    let out = client
+        .put_log_events()
+        .log_group_name(group)
+        .log_stream_name("app")
+        .set_log_events(Some(
+            events
+                .iter()
+                .map(|(t, m)| {
+                    aws_sdk_cloudwatchlogs::types::InputLogEvent::builder()
+                        .timestamp(t.timestamp_millis())
+                        .message(*m)
+                        .build()
+                        .expect("a log event")
+                })
+                .collect(),
+        ))
+        .send()
+        .await
+        .expect("PutLogEvents");
+    assert!(out.rejected_log_events_info().is_none(), "{out:?}");
+}
+
+/// A new group holding `events`.
+pub async fn seed_log_group<M: AsRef<str>>(
+    config: &aws_config::SdkConfig,
+    group: &str,
+    events: &[(chrono::DateTime<chrono::Utc>, M)],
+) {
+    let client = aws_sdk_cloudwatchlogs::Client::new(config);
+    create_log_group(&client, group).await;
+    put_log_lines(&client, group, events).await;
+}
