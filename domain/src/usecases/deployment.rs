@@ -115,7 +115,12 @@ async fn record_report(
     .await
 }
 
-fn new_agent(id: &AgentId, config: AgentConfig, version: u64, now: DateTime<Utc>) -> Agent {
+pub(crate) fn new_agent(
+    id: &AgentId,
+    config: AgentConfig,
+    version: u64,
+    now: DateTime<Utc>,
+) -> Agent {
     Agent {
         id: id.clone(),
         account: id.account.clone(),

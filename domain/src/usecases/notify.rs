@@ -368,6 +368,49 @@ mod tests {
         );
     }
 
+    #[tokio::test]
+    async fn a_stale_agent_alerts_only_the_channels_that_list_agent() {
+        const CHANNELS: &str = r#"{"channels": [
+          {"name": "agents", "kind": "webhook", "url": "http://127.0.0.1:9/a", "secret": "whsec_AAAA",
+           "transitions": ["opened", "agent"]},
+          {"name": "events", "kind": "webhook", "url": "http://127.0.0.1:9/e", "secret": "whsec_AAAA",
+           "min_severity": "low"}]}"#;
+        let config = AlertsConfig::from_json(CHANNELS).unwrap();
+        let log = log_admitting_everything();
+        let sent = Arc::new(Mutex::new(Vec::<(String, String)>::new()));
+        let mut sender = MockAlertSender::new();
+        let seen = sent.clone();
+        sender
+            .expect_send()
+            .returning(move |channel, _, _, rendered| {
+                let crate::alerts::Rendered::Json(body) = rendered else {
+                    panic!("a webhook gets JSON")
+                };
+                let kind = serde_json::from_str::<serde_json::Value>(body).unwrap()["type"].clone();
+                seen.lock()
+                    .unwrap()
+                    .push((channel.name.clone(), kind.as_str().unwrap().to_owned()));
+                Ok(())
+            });
+        let notifier = Notifier {
+            config: &config,
+            log: &log,
+            sender: &sender,
+        };
+        let now: DateTime<Utc> = "2026-11-25T10:00:00Z".parse().unwrap();
+        let id = "111122223333-eu-west-1".parse().unwrap();
+        let mut stale = crate::usecases::deployment::new_agent(&id, Default::default(), 1, now);
+        stale.last_seen_at = Some(now - chrono::Duration::hours(2));
+        let mut fresh = stale.clone();
+        fresh.last_seen_at = Some(now);
+        let report = notifier.check_agents(&[stale, fresh], now).await.unwrap();
+        assert_eq!(report.sent, 1);
+        assert_eq!(
+            *sent.lock().unwrap(),
+            [("agents".to_owned(), "agent.stale".to_owned())]
+        );
+    }
+
     #[test]
     fn a_message_id_is_stable_per_change_and_channel() {
         assert_eq!(message_id("c1", "ops"), message_id("c1", "ops"));
