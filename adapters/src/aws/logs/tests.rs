@@ -1,10 +1,12 @@
 //! The pure parts (rows, windows, the query string) and the query loop
-//! against a scripted endpoint; the moto tests are in `tests/aws_logs.rs`.
+//! against scripted answers (the SDK's own mocks, `aws-smithy-mocks`); the
+//! moto tests are in `tests/aws_logs.rs`.
 
 use super::query::{build_query, covering_prefixes, split_on_second};
 use super::rows::{parse_row, parse_timestamp, rows_to_records};
 use super::*;
 use aws_sdk_cloudwatchlogs::types::ResultField;
+use aws_smithy_mocks::{mock, RuleMode};
 use chrono::Duration as Span;
 use chrono::{DateTime, TimeZone, Utc};
 
@@ -292,101 +294,93 @@ fn covering_prefixes_drop_duplicates_and_covered_ones() {
     assert!(covering_prefixes(&[]).is_empty());
 }
 
-/// A scripted CloudWatch Logs endpoint on loopback (std threads: the
-/// statuses and refusals moto never answers).
-mod fake {
-    use std::io::{BufRead, BufReader, Read, Write};
-    use std::net::TcpListener;
-    use std::sync::{Arc, Mutex};
+/// Scripted Logs Insights answers (the statuses and refusals moto never
+/// gives): `aws-smithy-mocks` rules, each answering one operation, served by
+/// the SDK's own interceptor instead of a network endpoint. A call that no
+/// rule answers panics; in [`RuleMode::Sequential`] the rules must also be met
+/// in their order, each used up before the next.
+mod scripted {
+    use aws_sdk_cloudwatchlogs::config::retry::RetryConfig;
+    use aws_sdk_cloudwatchlogs::operation::get_query_results::GetQueryResultsOutput;
+    use aws_sdk_cloudwatchlogs::operation::start_query::{StartQueryError, StartQueryOutput};
+    use aws_sdk_cloudwatchlogs::operation::stop_query::StopQueryOutput;
+    use aws_sdk_cloudwatchlogs::types::error::{
+        LimitExceededException, MalformedQueryException, ResourceNotFoundException,
+    };
+    use aws_sdk_cloudwatchlogs::types::{QueryStatus, ResultField};
+    use aws_sdk_cloudwatchlogs::Client;
+    use aws_smithy_mocks::{mock_client, Rule, RuleMode};
+    use aws_smithy_types::error::ErrorMetadata;
 
-    pub type Reply = (u16, String);
-    pub type Script = Box<dyn FnMut(&str, &str) -> Reply + Send>;
-
-    /// Serves `script(operation, body)`; answers the client and the calls seen.
-    pub fn serve(script: Script) -> (aws_sdk_cloudwatchlogs::Client, Arc<Mutex<Vec<String>>>) {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
-        let calls = Arc::new(Mutex::new(Vec::new()));
-        let script = Arc::new(Mutex::new(script));
-        {
-            let calls = Arc::clone(&calls);
-            std::thread::spawn(move || {
-                for stream in listener.incoming() {
-                    let Ok(stream) = stream else { return };
-                    let (calls, script) = (Arc::clone(&calls), Arc::clone(&script));
-                    std::thread::spawn(move || {
-                        let mut reader = BufReader::new(stream.try_clone().unwrap());
-                        let mut out = stream;
-                        loop {
-                            let (mut target, mut length) = (String::new(), 0usize);
-                            let mut line = String::new();
-                            if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                                return;
-                            }
-                            loop {
-                                line.clear();
-                                if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                                    return;
-                                }
-                                let l = line.trim_end();
-                                if l.is_empty() {
-                                    break;
-                                }
-                                let (k, v) = l.split_once(':').unwrap_or((l, ""));
-                                match k.to_ascii_lowercase().as_str() {
-                                    "x-amz-target" => {
-                                        target = v.trim().rsplit('.').next().unwrap().to_owned()
-                                    }
-                                    "content-length" => length = v.trim().parse().unwrap(),
-                                    _ => {}
-                                }
-                            }
-                            let mut body = vec![0; length];
-                            reader.read_exact(&mut body).unwrap();
-                            calls.lock().unwrap().push(target.clone());
-                            let (status, reply) =
-                                (script.lock().unwrap())(&target, &String::from_utf8_lossy(&body));
-                            let head = format!(
-                                "HTTP/1.1 {status} X\r\ncontent-type: application/x-amz-json-1.1\r\ncontent-length: {}\r\n\r\n",
-                                reply.len()
-                            );
-                            if out
-                                .write_all(head.as_bytes())
-                                .and_then(|_| out.write_all(reply.as_bytes()))
-                                .is_err()
-                            {
-                                return;
-                            }
-                        }
-                    });
-                }
-            });
-        }
-        let config = aws_sdk_cloudwatchlogs::Config::builder()
-            .behavior_version(aws_sdk_cloudwatchlogs::config::BehaviorVersion::latest())
-            .region(aws_sdk_cloudwatchlogs::config::Region::new("us-east-1"))
-            .credentials_provider(aws_sdk_cloudwatchlogs::config::Credentials::new(
-                "test", "test", None, None, "test",
-            ))
-            .endpoint_url(format!("http://{addr}"))
-            .retry_config(aws_sdk_cloudwatchlogs::config::retry::RetryConfig::disabled())
-            .build();
-        (aws_sdk_cloudwatchlogs::Client::from_conf(config), calls)
+    /// A client answered by `rules`, without the SDK's own retries: the
+    /// source retries StartQuery itself, and the tests count its calls.
+    pub fn client(mode: RuleMode, rules: &[&Rule]) -> Client {
+        mock_client!(aws_sdk_cloudwatchlogs, mode, rules, |config| config
+            .retry_config(RetryConfig::disabled()))
     }
 
-    pub fn ok(body: &str) -> Reply {
-        (200, body.to_owned())
+    /// The code and message a refusal carries, as the service sends them.
+    fn meta(code: &str) -> ErrorMetadata {
+        ErrorMetadata::builder()
+            .code(code)
+            .message("scripted")
+            .build()
     }
 
-    pub fn error(code: &str) -> Reply {
-        (
-            400,
-            format!(r#"{{"__type":"{code}","message":"scripted"}}"#),
+    pub fn limit_exceeded() -> StartQueryError {
+        StartQueryError::LimitExceededException(
+            LimitExceededException::builder()
+                .message("scripted")
+                .meta(meta("LimitExceededException"))
+                .build(),
         )
     }
 
-    pub fn status(s: &str) -> Reply {
-        ok(&format!(r#"{{"status":"{s}","results":[]}}"#))
+    pub fn malformed() -> StartQueryError {
+        StartQueryError::MalformedQueryException(
+            MalformedQueryException::builder()
+                .message("scripted")
+                .meta(meta("MalformedQueryException"))
+                .build(),
+        )
+    }
+
+    pub fn not_found() -> StartQueryError {
+        StartQueryError::ResourceNotFoundException(
+            ResourceNotFoundException::builder()
+                .message("scripted")
+                .meta(meta("ResourceNotFoundException"))
+                .build(),
+        )
+    }
+
+    pub fn started() -> StartQueryOutput {
+        StartQueryOutput::builder().query_id("q1").build()
+    }
+
+    pub fn stopped() -> StopQueryOutput {
+        StopQueryOutput::builder().success(true).build()
+    }
+
+    /// A query still under way (or ended badly): a status and no rows.
+    pub fn status(s: &str) -> GetQueryResultsOutput {
+        GetQueryResultsOutput::builder()
+            .status(QueryStatus::from(s))
+            .set_results(Some(Vec::new()))
+            .build()
+    }
+
+    /// A complete query with one row, as AWS words it.
+    pub fn one_row() -> GetQueryResultsOutput {
+        let field = |f: &str, v: &str| ResultField::builder().field(f).value(v).build();
+        GetQueryResultsOutput::builder()
+            .status(QueryStatus::Complete)
+            .results(vec![
+                field("@timestamp", "2026-11-25 10:01:00.000"),
+                field("@message", "ERROR boom"),
+                field("@log", "123456789012:/g"),
+            ])
+            .build()
     }
 }
 
@@ -398,32 +392,25 @@ fn window() -> Window {
     w("2026-11-25T10:00:00Z", "2026-11-25T10:05:00Z")
 }
 
-const ONE_ROW: &str = r#"{"status":"Complete","results":[[{"field":"@timestamp","value":"2026-11-25 10:01:00.000"},{"field":"@message","value":"ERROR boom"},{"field":"@log","value":"123456789012:/g"}]]}"#;
-
 #[tokio::test]
 async fn too_many_queries_is_retried_and_running_queries_are_polled() {
-    let (mut starts, mut polls) = (0, 0);
-    let (client, calls) = fake::serve(Box::new(move |op, body| match op {
-        "StartQuery" => {
-            starts += 1;
-            assert!(body.contains(r#""startTime":1795600800"#), "{body}");
-            assert!(body.contains(r#""endTime":1795601100"#), "{body}");
-            if starts <= 2 {
-                fake::error("LimitExceededException")
-            } else {
-                fake::ok(r#"{"queryId":"q1"}"#)
-            }
-        }
-        "GetQueryResults" => {
-            polls += 1;
-            match polls {
-                1 => fake::status("Scheduled"),
-                2 => fake::status("Running"),
-                _ => fake::ok(ONE_ROW),
-            }
-        }
-        other => panic!("unexpected {other}"),
-    }));
+    let start = mock!(Client::start_query)
+        .match_requests(|q| {
+            (q.start_time(), q.end_time()) == (Some(1_795_600_800), Some(1_795_601_100))
+        })
+        .sequence()
+        .error(scripted::limit_exceeded)
+        .times(2)
+        .output(scripted::started)
+        .build();
+    let poll = mock!(Client::get_query_results)
+        .sequence()
+        .output(|| scripted::status("Scheduled"))
+        .output(|| scripted::status("Running"))
+        .output(scripted::one_row)
+        .build();
+    // In order: the three StartQuery calls, then the three polls, and no more.
+    let client = scripted::client(RuleMode::Sequential, &[&start, &poll]);
     let records = quick(client)
         .fetch(&groups(&["/g"]), &window())
         .await
@@ -436,91 +423,103 @@ async fn too_many_queries_is_retried_and_running_queries_are_polled() {
             message: "ERROR boom".into()
         }]
     );
-    assert_eq!(
-        *calls.lock().unwrap(),
-        [
-            "StartQuery",
-            "StartQuery",
-            "StartQuery",
-            "GetQueryResults",
-            "GetQueryResults",
-            "GetQueryResults"
-        ]
-    );
+    assert_eq!((start.num_calls(), poll.num_calls()), (3, 3));
 }
 
 #[tokio::test]
 async fn queries_that_end_badly_are_errors_not_empty_results() {
-    for (status, retryable) in [
-        ("Failed", true),
-        ("Cancelled", true),
-        ("Timeout", true),
-        ("Unknown", true),
-        ("Exploded", false),
+    // (status, retryable, stopped): a status this agent does not know is
+    // stopped, in case the query is still running.
+    for (status, retryable, stops) in [
+        ("Failed", true, 0),
+        ("Cancelled", true, 0),
+        ("Timeout", true, 0),
+        ("Unknown", true, 0),
+        ("Exploded", false, 1),
     ] {
-        let (client, _) = fake::serve(Box::new(move |op, _| match op {
-            "StartQuery" => fake::ok(r#"{"queryId":"q1"}"#),
-            "GetQueryResults" => fake::status(status),
-            "StopQuery" => fake::ok(r#"{"success":true}"#),
-            other => panic!("unexpected {other}"),
-        }));
+        let start = mock!(Client::start_query).then_output(scripted::started);
+        let poll = mock!(Client::get_query_results).then_output(move || scripted::status(status));
+        let stop = mock!(Client::stop_query).then_output(scripted::stopped);
+        let client = scripted::client(RuleMode::MatchAny, &[&start, &poll, &stop]);
         let err = quick(client)
             .fetch(&groups(&["/g"]), &window())
             .await
             .unwrap_err();
         assert_eq!(err.is_retryable(), retryable, "{status}: {err}");
         assert!(err.to_string().contains(status), "{err}");
+        assert_eq!(
+            (start.num_calls(), poll.num_calls(), stop.num_calls()),
+            (1, 1, stops),
+            "{status}"
+        );
     }
 }
 
 #[tokio::test]
 async fn a_query_over_its_time_is_stopped_and_transient() {
-    let (client, calls) = fake::serve(Box::new(|op, _| match op {
-        "StartQuery" => fake::ok(r#"{"queryId":"q1"}"#),
-        "GetQueryResults" => fake::status("Running"),
-        "StopQuery" => fake::ok(r#"{"success":true}"#),
-        other => panic!("unexpected {other}"),
-    }));
+    let start = mock!(Client::start_query).then_output(scripted::started);
+    let poll = mock!(Client::get_query_results).then_output(|| scripted::status("Running"));
+    // The polls seen when StopQuery came: none may follow it.
+    let polls_at_stop = Arc::new(Mutex::new(None));
+    let stop = mock!(Client::stop_query).then_compute_output({
+        let (poll, polls_at_stop) = (poll.clone(), Arc::clone(&polls_at_stop));
+        move |_| {
+            *lock(&polls_at_stop) = Some(poll.num_calls());
+            scripted::stopped()
+        }
+    });
+    let client = scripted::client(RuleMode::MatchAny, &[&start, &poll, &stop]);
     let source = quick(client).with_query_timeout(Duration::from_millis(40));
     let err = source.fetch(&groups(&["/g"]), &window()).await.unwrap_err();
     assert!(matches!(err, PortError::Transient(_)), "{err}");
     assert!(err.to_string().contains("did not complete"), "{err}");
+    assert_eq!((start.num_calls(), stop.num_calls()), (1, 1));
+    assert!(poll.num_calls() >= 1);
     assert_eq!(
-        calls.lock().unwrap().last().map(String::as_str),
-        Some("StopQuery")
+        *lock(&polls_at_stop),
+        Some(poll.num_calls()),
+        "StopQuery is the last call"
     );
 }
 
 #[tokio::test]
 async fn retries_of_a_refused_start_are_bounded() {
-    let (client, calls) = fake::serve(Box::new(|op, _| match op {
-        "StartQuery" => fake::error("LimitExceededException"),
-        other => panic!("unexpected {other}"),
-    }));
+    let refused = mock!(Client::start_query).then_error(scripted::limit_exceeded);
+    let client = scripted::client(RuleMode::MatchAny, &[&refused]);
     let err = quick(client)
         .fetch(&groups(&["/g"]), &window())
         .await
         .unwrap_err();
     assert!(err.is_retryable(), "{err}");
-    assert_eq!(calls.lock().unwrap().len(), START_ATTEMPTS as usize);
+    assert!(err.to_string().contains("LimitExceededException"), "{err}");
+    assert_eq!(refused.num_calls(), START_ATTEMPTS as usize);
     // A refusal no retry can fix is not retried.
-    let (client, calls) = fake::serve(Box::new(|_, _| fake::error("ResourceNotFoundException")));
+    let refused = mock!(Client::start_query).then_error(scripted::not_found);
+    let client = scripted::client(RuleMode::MatchAny, &[&refused]);
     let err = quick(client)
         .fetch(&groups(&["/g"]), &window())
         .await
         .unwrap_err();
     assert!(!err.is_retryable(), "{err}");
-    assert_eq!(calls.lock().unwrap().len(), 1);
+    assert!(
+        err.to_string().contains("ResourceNotFoundException"),
+        "{err}"
+    );
+    assert_eq!(refused.num_calls(), 1);
 }
 
 #[tokio::test]
 async fn a_refused_rule_filter_falls_back_to_no_server_side_filter() {
-    let (client, _) = fake::serve(Box::new(|op, body| match op {
-        "StartQuery" if body.contains("filter") => fake::error("MalformedQueryException"),
-        "StartQuery" => fake::ok(r#"{"queryId":"q1"}"#),
-        "GetQueryResults" => fake::ok(ONE_ROW),
-        other => panic!("unexpected {other}"),
-    }));
+    let filtered = |q: &str| q.contains("filter");
+    let refused = mock!(Client::start_query)
+        .match_requests(move |q| q.query_string().is_some_and(filtered))
+        .then_error(scripted::malformed);
+    let started = mock!(Client::start_query)
+        .match_requests(move |q| q.query_string().is_some_and(|q| !filtered(q)))
+        .then_output(scripted::started);
+    let poll = mock!(Client::get_query_results).then_output(scripted::one_row);
+    // In order: the filtered query refused, the unfiltered one run.
+    let client = scripted::client(RuleMode::Sequential, &[&refused, &started, &poll]);
     let source = quick(client);
     let config = AgentConfig {
         log_group_prefixes: vec![],
@@ -542,10 +541,17 @@ async fn a_refused_rule_filter_falls_back_to_no_server_side_filter() {
             .len(),
         1
     );
+    assert_eq!(
+        (refused.num_calls(), started.num_calls(), poll.num_calls()),
+        (1, 1, 1)
+    );
     // Without rules of its own, a refused query is an error.
-    let (client, _) = fake::serve(Box::new(|_, _| fake::error("MalformedQueryException")));
-    assert!(quick(client)
+    let refused = mock!(Client::start_query).then_error(scripted::malformed);
+    let client = scripted::client(RuleMode::MatchAny, &[&refused]);
+    let err = quick(client)
         .fetch(&groups(&["/g"]), &window())
         .await
-        .is_err());
+        .unwrap_err();
+    assert!(err.to_string().contains("MalformedQueryException"), "{err}");
+    assert_eq!(refused.num_calls(), 1);
 }
