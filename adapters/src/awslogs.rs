@@ -21,7 +21,12 @@ pub fn decode(data: &str) -> Result<Vec<u8>, String> {
     let gz = base64::engine::general_purpose::STANDARD
         .decode(data.trim())
         .map_err(|e| format!("awslogs.data is not base64: {e}"))?;
-    let mut out = Vec::with_capacity(gz.len() * 8);
+    // A gzip member ends with its decompressed size (mod 2^32): read into a
+    // buffer of that size at once rather than growing and copying one.
+    let size = gz
+        .last_chunk::<4>()
+        .map_or(0, |s| u64::from(u32::from_le_bytes(*s)));
+    let mut out = Vec::with_capacity(size.min(MAX_DECOMPRESSED + 1) as usize);
     flate2::read::GzDecoder::new(gz.as_slice())
         .take(MAX_DECOMPRESSED + 1)
         .read_to_end(&mut out)

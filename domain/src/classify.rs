@@ -1,8 +1,8 @@
 //! Severity classification: ordered rules compiled once into a `RegexSet`.
 
-use crate::logtext::{level_token, structured};
+use crate::logtext::{level_of_parsed, ParsedRecord};
 use crate::model::{compile_pattern, InvalidValue, Rule, Severity};
-use regex::{RegexSet, RegexSetBuilder};
+use regex::{Regex, RegexSet, RegexSetBuilder};
 
 /// The default rules, in order: the first match wins.
 pub const DEFAULT_RULES: &[(&str, Severity)] = &[
@@ -32,6 +32,9 @@ pub struct Classifier {
     /// Index where the default rules start in `rules`.
     defaults_from: usize,
     exclude: RegexSet,
+    /// The critical defaults as one pattern: whether one matches, without
+    /// the overlapping search of the whole set.
+    critical: Regex,
 }
 
 fn build_set(patterns: &[&str], field: &'static str) -> Result<RegexSet, InvalidValue> {
@@ -42,6 +45,16 @@ fn build_set(patterns: &[&str], field: &'static str) -> Result<RegexSet, Invalid
         .size_limit(1 << 24)
         .build()
         .map_err(|e| InvalidValue::new(field, e.to_string()))
+}
+
+/// The default rules of severity critical, which precede the others.
+fn critical_defaults() -> Regex {
+    let critical: Vec<String> = DEFAULT_RULES
+        .iter()
+        .take_while(|(_, s)| *s == Severity::Critical)
+        .map(|(p, _)| format!("(?:{p})"))
+        .collect();
+    Regex::new(&critical.join("|")).expect("default rules compile")
 }
 
 impl Classifier {
@@ -60,6 +73,7 @@ impl Classifier {
             severities,
             defaults_from,
             exclude: build_set(&excl, "exclude_patterns")?,
+            critical: critical_defaults(),
         })
     }
 
@@ -79,6 +93,12 @@ impl Classifier {
     /// The severity of a record, or `None` when it is no error event
     /// (INFO/DEBUG records, excluded records, records no rule matches).
     pub fn classify(&self, record: &str) -> Option<Severity> {
+        self.classify_parsed(&ParsedRecord::parse(record))
+    }
+
+    /// [`Classifier::classify`] of a record already read.
+    pub fn classify_parsed(&self, r: &ParsedRecord) -> Option<Severity> {
+        let record = r.text;
         if !self.exclude.is_empty() && self.exclude.is_match(record) {
             return None;
         }
@@ -89,28 +109,27 @@ impl Classifier {
                 return Some(self.severities[i]);
             }
         }
-        let level = match structured(record) {
-            Some(s) => match s.level {
-                Some(l) => Some(level_of(&l)?),
+        let level = match &r.structured {
+            Some(s) => match &s.level {
+                Some(l) => Some(level_of(l)?),
                 // A JSON record without a level is judged by its message.
                 None => {
                     return s
                         .message
-                        .and_then(|m| self.first_match(&m, self.defaults_from))
+                        .as_deref()
+                        .and_then(|m| self.first_match(m, self.defaults_from))
                 }
             },
-            None => match level_token(record) {
+            None => match level_of_parsed(r) {
                 Some(l) => Some(level_of(l)?),
                 None => None,
             },
         };
         match level {
-            // A level is trusted, but a critical default (timeout, OOM) raises an error.
-            Some(Severity::High) => Some(
-                self.first_match(record, self.defaults_from)
-                    .filter(|s| *s == Severity::Critical)
-                    .unwrap_or(Severity::High),
-            ),
+            // A level is trusted, but a critical default (timeout, OOM)
+            // raises an error. The critical defaults come first, so "the
+            // first default that matches is critical" is "one of them matches".
+            Some(Severity::High) if self.critical.is_match(record) => Some(Severity::Critical),
             Some(s) => Some(s),
             None => self.first_match(record, self.defaults_from),
         }
@@ -174,6 +193,27 @@ mod tests {
             Some(Severity::Low)
         );
         assert_eq!(c("user logged in"), None);
+    }
+
+    #[test]
+    fn critical_defaults_precede_the_others_so_one_pattern_stands_for_them() {
+        let first_other = DEFAULT_RULES
+            .iter()
+            .position(|(_, s)| *s != Severity::Critical)
+            .unwrap();
+        assert!(DEFAULT_RULES[first_other..]
+            .iter()
+            .all(|(_, s)| *s != Severity::Critical));
+        // An ERROR-level record that also names a critical condition is critical.
+        assert_eq!(
+            c("2026-11-25 10:00:00 ERROR worker panicked"),
+            Some(Severity::Critical)
+        );
+        assert_eq!(
+            c("[ERROR] java.lang.OutOfMemoryError: heap"),
+            Some(Severity::Critical)
+        );
+        assert_eq!(c("2026-11-25 10:00:00 ERROR db down"), Some(Severity::High));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Fingerprints: the message with its variable parts masked, then hashed.
 
 use crate::logprefix::report_status;
-use crate::logtext::{leading_timestamp, structured};
+use crate::logtext::ParsedRecord;
 use crate::model::Fingerprint;
 
 /// Bytes of masked text that take part in the hash; stack traces are long
@@ -73,23 +73,24 @@ pub fn mask(text: &str) -> String {
 /// level and message, a Lambda REPORT on its status; any other record on its
 /// masked text without the leading timestamp.
 pub fn fingerprint(record: &str) -> Fingerprint {
+    fingerprint_of(&ParsedRecord::parse(record))
+}
+
+/// [`fingerprint`] of a record already read.
+pub fn fingerprint_of(r: &ParsedRecord) -> Fingerprint {
     // A failed invocation's REPORT: its status, not its durations (a cold
     // start adds an Init Duration).
-    if let Some(status) = report_status(record) {
+    if let Some(status) = report_status(r.text) {
         let basis = format!("lambda-report\u{1f}{}", mask(status));
         return Fingerprint::from_hash(xxhash_rust::xxh3::xxh3_64(basis.as_bytes()));
     }
-    let basis = match structured(record) {
+    let basis = match &r.structured {
         Some(s) if s.message.is_some() || s.level.is_some() => format!(
             "json\u{1f}{}\u{1f}{}",
-            s.level.unwrap_or_default(),
+            s.level.as_deref().unwrap_or_default(),
             mask(s.message.as_deref().unwrap_or(""))
         ),
-        _ => mask(
-            leading_timestamp(record)
-                .map_or(record, |(_, rest)| rest)
-                .trim_start(),
-        ),
+        _ => mask(r.body.trim_start()),
     };
     Fingerprint::from_hash(xxhash_rust::xxh3::xxh3_64(basis.as_bytes()))
 }

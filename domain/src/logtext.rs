@@ -82,11 +82,42 @@ const LEVEL_KEYS: &[&str] = &[
 ];
 const MESSAGE_KEYS: &[&str] = &["msg", "message", "error", "err", "errorMessage"];
 
+/// A record read once: its leading timestamp, the text after it and, for a
+/// JSON record, its level and message. Classification, fingerprinting and
+/// the title all take this, so each record's prefix and JSON are read once.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParsedRecord<'a> {
+    pub text: &'a str,
+    /// The leading timestamp, if the record starts with one.
+    pub time: Option<DateTime<Utc>>,
+    /// The text after the leading timestamp (all of it without one).
+    pub body: &'a str,
+    pub structured: Option<Structured>,
+}
+
+impl<'a> ParsedRecord<'a> {
+    pub fn parse(text: &'a str) -> Self {
+        let (time, body) = match leading_timestamp(text) {
+            Some((time, rest)) => (Some(time), rest),
+            None => (None, text),
+        };
+        Self {
+            text,
+            time,
+            body,
+            structured: structured_body(body),
+        }
+    }
+}
+
 /// A JSON object, alone or after a leading timestamp, read as a structured record.
 pub fn structured(record: &str) -> Option<Structured> {
-    let body = leading_timestamp(record)
-        .map_or(record, |(_, rest)| rest)
-        .trim();
+    ParsedRecord::parse(record).structured
+}
+
+/// The JSON object a record's body (after its timestamp) is, if it is one.
+fn structured_body(body: &str) -> Option<Structured> {
+    let body = body.trim();
     if !(body.starts_with('{') && body.ends_with('}')) {
         return None;
     }
@@ -115,6 +146,12 @@ pub fn structured(record: &str) -> Option<Structured> {
 
 /// Level named by a plain-text record in its first few tokens, lowercased.
 pub fn level_token(record: &str) -> Option<&'static str> {
+    level_of_parsed(&ParsedRecord::parse(record))
+}
+
+/// [`level_token`] of a record already read.
+pub fn level_of_parsed(r: &ParsedRecord) -> Option<&'static str> {
+    let record = r.text;
     if let Some(level) = logprefix::logfmt_level(record) {
         return Some(level);
     }
@@ -122,10 +159,11 @@ pub fn level_token(record: &str) -> Option<&'static str> {
     if logprefix::report_status(record).is_some() {
         return None;
     }
-    let rest = leading_timestamp(record)
-        .map(|(_, rest)| rest)
-        .or_else(|| logprefix::go_timestamp(record))
-        .unwrap_or(record);
+    let rest = if r.time.is_some() {
+        r.body
+    } else {
+        logprefix::go_timestamp(record).unwrap_or(record)
+    };
     for token in rest
         .split(|c: char| c.is_whitespace() || matches!(c, '[' | ']' | ':' | '|' | '(' | ')'))
         .filter(|t| !t.is_empty())
@@ -158,11 +196,15 @@ fn first_line(record: &str) -> &str {
 /// without its prefix (timestamp, request id, level, thread, logger: see
 /// `logprefix`), or the exception line of a Python traceback.
 pub fn title(record: &str) -> String {
+    title_of(&ParsedRecord::parse(record))
+}
+
+/// [`title`] of a record already read.
+pub fn title_of(r: &ParsedRecord) -> String {
     const MAX: usize = 160;
-    if let Some(s) = structured(record) {
-        if let Some(m) = s.message {
-            return truncate(first_line(&m), MAX);
-        }
+    let record = r.text;
+    if let Some(m) = r.structured.as_ref().and_then(|s| s.message.as_ref()) {
+        return truncate(first_line(m), MAX);
     }
     let first = first_line(record);
     if let Some(status) = logprefix::report_status(first) {

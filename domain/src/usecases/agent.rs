@@ -2,8 +2,8 @@
 
 use crate::classify::Classifier;
 use crate::envelope::*;
-use crate::fingerprint::fingerprint;
-use crate::logtext::{title, truncate};
+use crate::fingerprint::fingerprint_of;
+use crate::logtext::{title_of, truncate, ParsedRecord};
 use crate::model::*;
 use crate::ports::{AgentState, AgentStateStore, LogRecord, LogSource, PortError, Publisher};
 use crate::window::{plan, Window, WindowPolicy};
@@ -74,6 +74,8 @@ impl RunSummary {
 /// Records of one (log group, fingerprint) in a window.
 struct Group<'a> {
     first: &'a LogRecord,
+    /// The first record, read: its title is the group's.
+    first_read: ParsedRecord<'a>,
     count: u64,
     first_seen: DateTime<Utc>,
     last_seen: DateTime<Utc>,
@@ -93,18 +95,20 @@ pub fn group_records(
     let mut groups: HashMap<(&str, Fingerprint, NaiveDate), Group> = HashMap::new();
     let mut matched = 0;
     for r in records {
-        let Some(sev) = classifier.classify(&r.message) else {
+        let record = ParsedRecord::parse(&r.message);
+        let Some(sev) = classifier.classify_parsed(&record) else {
             continue;
         };
         matched += 1;
         let g = groups
             .entry((
                 r.log_group.as_str(),
-                fingerprint(&r.message),
+                fingerprint_of(&record),
                 r.time.date_naive(),
             ))
-            .or_insert(Group {
+            .or_insert_with(|| Group {
                 first: r,
+                first_read: record,
                 count: 0,
                 first_seen: r.time,
                 last_seen: r.time,
@@ -137,7 +141,7 @@ pub fn group_records(
                 log_group: group.to_owned(),
                 fingerprint: fp.to_string(),
                 severity: g.severity,
-                title: title(&g.first.message),
+                title: title_of(&g.first_read),
                 sample_truncated: sample.len() < g.first.message.len(),
                 sample,
                 count: g.count,

@@ -14,8 +14,8 @@
 
 use crate::classify::Classifier;
 use crate::envelope::*;
-use crate::fingerprint::fingerprint;
-use crate::logtext::{title, truncate};
+use crate::fingerprint::fingerprint_of;
+use crate::logtext::{title_of, truncate, ParsedRecord};
 use crate::model::*;
 use crate::ports::{AgentState, AgentStateStore, Publisher};
 use crate::usecases::agent::{AgentError, AgentSettings, SAMPLE_LIMIT};
@@ -105,6 +105,8 @@ impl StreamScope {
 
 struct Group<'a> {
     first: &'a SubscriptionEvent,
+    /// The first event, read: its title is the group's.
+    first_read: ParsedRecord<'a>,
     last_id: &'a str,
     count: u64,
     first_seen: DateTime<Utc>,
@@ -137,7 +139,8 @@ pub fn group_batch(
     let mut groups: HashMap<(Fingerprint, NaiveDate), Group> = HashMap::new();
     let mut out = Grouped::default();
     for e in &m.log_events {
-        let Some(sev) = classifier.classify(&e.message) else {
+        let record = ParsedRecord::parse(&e.message);
+        let Some(sev) = classifier.classify_parsed(&record) else {
             continue;
         };
         let Some(time) = time_of(e.timestamp) else {
@@ -147,9 +150,10 @@ pub fn group_batch(
         };
         out.matched += 1;
         let g = groups
-            .entry((fingerprint(&e.message), time.date_naive()))
-            .or_insert(Group {
+            .entry((fingerprint_of(&record), time.date_naive()))
+            .or_insert_with(|| Group {
                 first: e,
+                first_read: record,
                 last_id: &e.id,
                 count: 0,
                 first_seen: time,
@@ -186,7 +190,7 @@ pub fn group_batch(
                 log_group: m.log_group.clone(),
                 fingerprint: fp.to_string(),
                 severity: g.severity,
-                title: title(&g.first.message),
+                title: title_of(&g.first_read),
                 sample_truncated: sample.len() < g.first.message.len(),
                 sample,
                 count: g.count,
