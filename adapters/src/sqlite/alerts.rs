@@ -2,7 +2,8 @@
 //! of each event write that may alert, and the per-channel deliveries and
 //! storm windows the notifier keeps (see `domain::usecases::notify`).
 
-use super::{begin_immediate, from_json, to_json, with_connection, SqlContext, SqliteStore};
+use super::sql::{begin_immediate, from_json, to_json, with_connection, SqlContext};
+use super::SqliteStore;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::alerts::{Before, Change, StormPolicy, StormWindow, MAX_SUMMARY_TITLES};

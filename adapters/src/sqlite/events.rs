@@ -1,0 +1,327 @@
+//! Events, occurrence dedup and the per-day counters: [`EventStore`].
+
+use super::alerts;
+use super::sql::{
+    begin_immediate, from_json, from_sql_count, to_json, to_sql_count, with_connection, SqlContext,
+};
+use super::SqliteStore;
+use crate::keys::{day_key, parse_day_key, time_key};
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::alerts::Before;
+use domain::model::{
+    DayActivity, Event, EventFilter, EventId, EventPageKey, EventPatch, Occurrence, Page,
+};
+use domain::ports::{DayCount, EventStore, PortError, Recorded, UpdateEventError};
+use rusqlite::types::Value;
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row, Transaction};
+
+fn load_event(conn: &Connection, id: &EventId) -> Result<Option<Event>, PortError> {
+    let body: Option<String> = conn
+        .prepare_cached("SELECT body FROM events WHERE id = ?1")
+        .and_then(|mut stmt| {
+            stmt.query_row(params![id.as_str()], |row| row.get(0))
+                .optional()
+        })
+        .context(|| format!("reading event {id}"))?;
+    body.map(|b| from_json(&b, &format!("event {id}")))
+        .transpose()
+}
+
+fn save_event(conn: &Connection, event: &Event) -> Result<(), PortError> {
+    let body = to_json(event, &format!("event {}", event.id))?;
+    conn.prepare_cached(
+        "INSERT INTO events (id, last_seen, account, region, source, severity, status, body)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT (id) DO UPDATE SET
+             last_seen = excluded.last_seen, account = excluded.account,
+             region = excluded.region, source = excluded.source,
+             severity = excluded.severity, status = excluded.status, body = excluded.body",
+    )
+    .and_then(|mut stmt| {
+        stmt.execute(params![
+            event.id.as_str(),
+            time_key(event.last_seen),
+            event.account.as_str(),
+            event.region.as_str(),
+            event.source,
+            event.severity.as_str(),
+            event.status.as_str(),
+            body,
+        ])
+    })
+    .context(|| format!("writing event {}", event.id))?;
+    Ok(())
+}
+
+/// Records one occurrence inside the caller's write transaction.
+fn record_in(
+    tx: &Transaction<'_>,
+    o: &Occurrence,
+    now: DateTime<Utc>,
+) -> Result<Recorded, PortError> {
+    let inserted = tx
+        .prepare_cached(
+            "INSERT INTO occurrences (id, event_id, recorded_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (id) DO NOTHING",
+        )
+        .and_then(|mut stmt| {
+            stmt.execute(params![o.id.as_str(), o.event_id.as_str(), time_key(now)])
+        })
+        .context(|| format!("remembering occurrence {}", o.id))?;
+    if inserted == 0 {
+        return Ok(Recorded::Duplicate);
+    }
+    let (before, event) = match load_event(tx, &o.event_id)? {
+        Some(mut event) => {
+            let before = Before::from(&event);
+            event.apply(o, now);
+            (Some(before), event)
+        }
+        None => (None, Event::from_first(o, now)),
+    };
+    save_event(tx, &event)?;
+    alerts::record_change(tx, before, &event)?;
+    count_for_its_day(tx, o)?;
+    Ok(Recorded::Applied(event))
+}
+
+/// Adds the occurrence's count to its event's counter of its UTC day.
+fn count_for_its_day(tx: &Transaction<'_>, o: &Occurrence) -> Result<(), PortError> {
+    let count = to_sql_count(o.count, "day counter")?;
+    tx.prepare_cached(
+        "INSERT INTO event_days (day, event_id, count) VALUES (?1, ?2, ?3)
+         ON CONFLICT (day, event_id) DO UPDATE SET count = count + excluded.count",
+    )
+    .and_then(|mut stmt| {
+        stmt.execute(params![
+            day_key(o.time.date_naive()),
+            o.event_id.as_str(),
+            count
+        ])
+    })
+    .context(|| format!("counting occurrence {} for its day", o.id))?;
+    Ok(())
+}
+
+/// The SQL of one page of `list` and the values it binds (values are bound,
+/// never spliced into the SQL text). One more row than asked tells whether
+/// there is a next page.
+fn list_query(
+    filter: &EventFilter,
+    after: Option<&EventPageKey>,
+    limit: usize,
+) -> (String, Vec<Value>) {
+    let mut sql = String::from("SELECT body FROM events WHERE 1 = 1");
+    let mut args: Vec<Value> = Vec::new();
+    let equal: [(&str, Option<String>); 5] = [
+        (" AND last_seen >= ?", filter.from.map(time_key)),
+        (" AND last_seen <= ?", filter.to.map(time_key)),
+        (
+            " AND account = ?",
+            filter.account.as_ref().map(|a| a.to_string()),
+        ),
+        (
+            " AND region = ?",
+            filter.region.as_ref().map(|r| r.to_string()),
+        ),
+        (" AND source = ?", filter.source.clone()),
+    ];
+    for (condition, value) in equal {
+        if let Some(value) = value {
+            sql.push_str(condition);
+            args.push(Value::Text(value));
+        }
+    }
+    let severities: Vec<&str> = filter.severities.iter().map(|s| s.as_str()).collect();
+    let statuses: Vec<&str> = filter.statuses.iter().map(|s| s.as_str()).collect();
+    for (column, values) in [("severity", severities), ("status", statuses)] {
+        if !values.is_empty() {
+            let marks = vec!["?"; values.len()].join(", ");
+            sql.push_str(&format!(" AND {column} IN ({marks})"));
+            args.extend(values.into_iter().map(|v| Value::Text(v.into())));
+        }
+    }
+    if let Some(key) = after {
+        sql.push_str(" AND (last_seen, id) < (?, ?)");
+        args.push(Value::Text(time_key(key.last_seen)));
+        args.push(Value::Text(key.id.to_string()));
+    }
+    sql.push_str(" ORDER BY last_seen DESC, id DESC LIMIT ?");
+    args.push(Value::Integer(
+        i64::try_from(Page::<Event, EventPageKey>::fetch_size(limit)).unwrap_or(i64::MAX),
+    ));
+    (sql, args)
+}
+
+/// The `(text, count)` rows a query of the day counters answers.
+fn counter_rows(
+    conn: &Connection,
+    sql: &str,
+    args: impl rusqlite::Params,
+    what: &str,
+) -> Result<Vec<(String, i64)>, PortError> {
+    conn.prepare_cached(sql)
+        .and_then(|mut stmt| {
+            stmt.query_map(args, |row: &Row<'_>| Ok((row.get(0)?, row.get(1)?)))?
+                .collect()
+        })
+        .context(|| what.to_owned())
+}
+
+impl SqliteStore {
+    /// Records many occurrences in one transaction, each as `record` would
+    /// (a duplicate, also within the batch, is `Duplicate`). All or nothing:
+    /// on an error nothing of the batch is kept.
+    pub async fn record_batch(
+        &self,
+        items: &[Occurrence],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Recorded>, PortError> {
+        let items = items.to_vec();
+        with_connection(&self.conn, move |conn| {
+            let what = format!("recording a batch of {} occurrences", items.len());
+            let tx = begin_immediate(conn, &what)?;
+            let recorded = items
+                .iter()
+                .map(|o| record_in(&tx, o, now))
+                .collect::<Result<Vec<_>, _>>()?;
+            tx.commit().context(|| format!("{what}: committing"))?;
+            Ok(recorded)
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl EventStore for SqliteStore {
+    async fn record(
+        &self,
+        occurrence: &Occurrence,
+        now: DateTime<Utc>,
+    ) -> Result<Recorded, PortError> {
+        let o = occurrence.clone();
+        with_connection(&self.conn, move |conn| {
+            let tx = begin_immediate(conn, &format!("recording occurrence {}", o.id))?;
+            let recorded = record_in(&tx, &o, now)?;
+            if matches!(recorded, Recorded::Applied(_)) {
+                tx.commit()
+                    .context(|| format!("recording occurrence {}: committing", o.id))?;
+            }
+            // A duplicate changed nothing: dropping the transaction rolls it back.
+            Ok(recorded)
+        })
+        .await
+    }
+
+    async fn get(&self, id: &EventId) -> Result<Option<Event>, PortError> {
+        let id = id.clone();
+        with_connection(&self.conn, move |conn| load_event(conn, &id)).await
+    }
+
+    /// A `limit` of 0 is treated as 1, so a page always moves forward.
+    async fn list(
+        &self,
+        filter: &EventFilter,
+        after: Option<EventPageKey>,
+        limit: usize,
+    ) -> Result<Page<Event, EventPageKey>, PortError> {
+        let (sql, args) = list_query(filter, after.as_ref(), limit);
+        with_connection(&self.conn, move |conn| {
+            let bodies: Vec<String> = conn
+                .prepare_cached(&sql)
+                .and_then(|mut stmt| {
+                    stmt.query_map(params_from_iter(args.iter()), |row| row.get(0))?
+                        .collect()
+                })
+                .context(|| "listing events".into())?;
+            let items = bodies
+                .iter()
+                .map(|b| from_json::<Event>(b, "event"))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(Page::from_overfetch(items, limit, EventPageKey::of))
+        })
+        .await
+    }
+
+    async fn update(
+        &self,
+        id: &EventId,
+        patch: &EventPatch,
+        expected_version: Option<u64>,
+        now: DateTime<Utc>,
+    ) -> Result<Event, UpdateEventError> {
+        let id = id.clone();
+        let patch = patch.clone();
+        with_connection(&self.conn, move |conn| {
+            let tx = begin_immediate(conn, &format!("updating event {id}"))?;
+            let mut event = load_event(&tx, &id)?.ok_or(UpdateEventError::NotFound)?;
+            UpdateEventError::check_version(&event, expected_version)?;
+            let before = Before::from(&event);
+            let version_before = event.version;
+            patch.apply_to(&mut event, now);
+            // The version moves exactly when something visible changed.
+            if event.version != version_before {
+                save_event(&tx, &event)?;
+                alerts::record_change(&tx, Some(before), &event)?;
+                tx.commit()
+                    .context(|| format!("updating event {id}: committing"))?;
+            }
+            Ok(event)
+        })
+        .await
+    }
+
+    /// Ordered by event id.
+    async fn day_activity(&self, day: NaiveDate) -> Result<Vec<DayActivity>, PortError> {
+        with_connection(&self.conn, move |conn| {
+            let what = format!("reading the activity of {day}");
+            let rows = counter_rows(
+                conn,
+                "SELECT e.body, d.count FROM event_days d JOIN events e ON e.id = d.event_id
+                 WHERE d.day = ?1 ORDER BY d.event_id",
+                params![day_key(day)],
+                &what,
+            )?;
+            rows.into_iter()
+                .map(|(body, count)| {
+                    Ok(DayActivity {
+                        event: from_json(&body, "event")?,
+                        day_count: from_sql_count(count, &what)?,
+                    })
+                })
+                .collect()
+        })
+        .await
+    }
+
+    async fn event_activity(
+        &self,
+        id: &EventId,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<DayCount>, PortError> {
+        let id = id.to_string();
+        with_connection(&self.conn, move |conn| {
+            let what = format!("reading the activity of event {id}");
+            let rows = counter_rows(
+                conn,
+                "SELECT day, count FROM event_days INDEXED BY event_days_by_event
+                 WHERE event_id = ?1 AND day BETWEEN ?2 AND ?3 ORDER BY day",
+                params![id, day_key(from), day_key(to)],
+                &what,
+            )?;
+            rows.into_iter()
+                .map(|(day, count)| {
+                    Ok(DayCount {
+                        date: parse_day_key(&day).map_err(|e| {
+                            PortError::Permanent(format!("sqlite: {what}: stored day {day:?}: {e}"))
+                        })?,
+                        count: from_sql_count(count, &what)?,
+                    })
+                })
+                .collect()
+        })
+        .await
+    }
+}

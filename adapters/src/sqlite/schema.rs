@@ -1,0 +1,115 @@
+//! The file's tables, its schema version and the connection settings that
+//! let two processes share it.
+
+use super::sql::{begin_immediate, SqlContext};
+use domain::ports::PortError;
+use rusqlite::Connection;
+use std::time::Duration;
+
+/// Bumped when the schema changes; a newer file is refused rather than misread.
+const SCHEMA_VERSION: i64 = 2;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS events (
+    id        TEXT NOT NULL PRIMARY KEY,
+    last_seen TEXT NOT NULL,
+    account   TEXT NOT NULL,
+    region    TEXT NOT NULL,
+    source    TEXT NOT NULL,
+    severity  TEXT NOT NULL,
+    status    TEXT NOT NULL,
+    body      TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_newest_first ON events (last_seen DESC, id DESC);
+
+CREATE TABLE IF NOT EXISTS occurrences (
+    id          TEXT NOT NULL PRIMARY KEY,
+    event_id    TEXT NOT NULL,
+    recorded_at TEXT NOT NULL
+) WITHOUT ROWID;
+
+-- Keyed by day first: the daily report reads one day's counters.
+CREATE TABLE IF NOT EXISTS event_days (
+    day      TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    count    INTEGER NOT NULL,
+    PRIMARY KEY (day, event_id)
+) WITHOUT ROWID;
+-- One event's counters over a range of days (the console's activity chart).
+CREATE INDEX IF NOT EXISTS event_days_by_event ON event_days (event_id, day);
+
+CREATE TABLE IF NOT EXISTS agents (
+    id       TEXT NOT NULL PRIMARY KEY,
+    revision INTEGER NOT NULL,
+    body     TEXT NOT NULL
+) WITHOUT ROWID;
+
+-- Version 2: the alerts outbox, written in the transaction of the event
+-- write it describes, and the per-channel deliveries and storm windows.
+CREATE TABLE IF NOT EXISTS alert_outbox (
+    id       INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id TEXT NOT NULL,
+    body     TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS alert_deliveries (
+    change_id    TEXT NOT NULL,
+    channel      TEXT NOT NULL,
+    window_start INTEGER NOT NULL,
+    window_end   INTEGER NOT NULL,
+    state        TEXT NOT NULL,
+    title        TEXT NOT NULL,
+    PRIMARY KEY (change_id, channel)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS alert_deliveries_by_window
+    ON alert_deliveries (channel, window_start, state);
+
+CREATE TABLE IF NOT EXISTS alert_summaries (
+    channel      TEXT NOT NULL,
+    window_start INTEGER NOT NULL,
+    PRIMARY KEY (channel, window_start)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS agent_states (
+    agent_id TEXT NOT NULL PRIMARY KEY,
+    body     TEXT NOT NULL
+) WITHOUT ROWID;
+";
+
+/// How long a writer waits for the other process's transaction to finish.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// WAL journal, a busy timeout and `synchronous=NORMAL`: the settings of a
+/// file another process may be using too.
+pub(super) fn configure(conn: &Connection, shown: &str) -> Result<(), PortError> {
+    conn.busy_timeout(BUSY_TIMEOUT)
+        .context(|| format!("setting the busy timeout of {shown}"))?;
+    let mode: String = conn
+        .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
+        .context(|| format!("switching {shown} to WAL"))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        // Still correct, only slower: readers then wait for writers.
+        tracing::warn!(path = %shown, journal_mode = %mode, "SQLite did not switch to WAL");
+    }
+    conn.pragma_update(None, "synchronous", "NORMAL")
+        .context(|| format!("setting synchronous=NORMAL on {shown}"))
+}
+
+/// Creates what is missing of the schema; a file of a newer schema is refused.
+pub(super) fn create(conn: &mut Connection, shown: &str) -> Result<(), PortError> {
+    let tx = begin_immediate(conn, &format!("creating the schema of {shown}"))?;
+    let version: i64 = tx
+        .pragma_query_value(None, "user_version", |row| row.get(0))
+        .context(|| format!("reading the schema version of {shown}"))?;
+    if version > SCHEMA_VERSION {
+        return Err(PortError::Permanent(format!(
+            "sqlite: {shown} has schema version {version}, newer than this program's {SCHEMA_VERSION}"
+        )));
+    }
+    tx.execute_batch(SCHEMA)
+        .context(|| format!("creating the schema of {shown}"))?;
+    tx.pragma_update(None, "user_version", SCHEMA_VERSION)
+        .context(|| format!("writing the schema version of {shown}"))?;
+    tx.commit()
+        .context(|| format!("committing the schema of {shown}"))
+}
