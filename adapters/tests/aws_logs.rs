@@ -206,7 +206,7 @@ async fn fetch_over_more_than_fifty_groups_returns_exactly_the_window() {
     sort(&mut later);
 
     let source = source(client);
-    let got = source.fetch(&groups, &window).await.unwrap();
+    let got = source.fetch(&groups, &window, &[]).await.unwrap();
     assert_eq!(got.len(), inside.len());
     assert_eq!(got, inside);
 
@@ -227,7 +227,7 @@ async fn fetch_over_more_than_fifty_groups_returns_exactly_the_window() {
     assert_eq!(asked, groups);
 
     // The next window picks up exactly where this one stopped.
-    assert_eq!(source.fetch(&groups, &next).await.unwrap(), later);
+    assert_eq!(source.fetch(&groups, &next, &[]).await.unwrap(), later);
 }
 
 #[tokio::test]
@@ -249,7 +249,7 @@ async fn a_full_query_splits_its_window_and_still_returns_every_record_once() {
 
     let got = source(client)
         .with_row_limit(5)
-        .fetch(std::slice::from_ref(&group), &window)
+        .fetch(std::slice::from_ref(&group), &window, &[])
         .await
         .unwrap();
     let got: Vec<(DateTime<Utc>, String)> = got.into_iter().map(|r| (r.time, r.message)).collect();
@@ -273,7 +273,7 @@ async fn a_minimal_window_over_the_limit_returns_what_it_has() {
     put_log_lines(&client, &group, &events).await;
     let got = source(client)
         .with_row_limit(5)
-        .fetch(std::slice::from_ref(&group), &window)
+        .fetch(std::slice::from_ref(&group), &window, &[])
         .await
         .unwrap();
     // One second cannot be split further: the limit's worth, with a warning.
@@ -324,7 +324,7 @@ async fn fetched_records_group_and_fingerprint_as_the_agent_expects() {
     .await;
 
     let records = source(client)
-        .fetch(&[worker.clone(), api.clone()], &window)
+        .fetch(&[worker.clone(), api.clone()], &window, &[])
         .await
         .unwrap();
     // Moto ignores the filter: the INFO noise comes back too, in the window only.

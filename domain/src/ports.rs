@@ -190,11 +190,14 @@ pub trait LogSource: Send + Sync {
     /// Log groups that the config names or whose name starts with one of its prefixes.
     async fn discover(&self, config: &AgentConfig) -> Result<Vec<String>, PortError>;
     /// The candidate error records of these groups in the window. Asking
-    /// again for the same window returns the same records.
+    /// again for the same window returns the same records. `rules` are the
+    /// config's own rules: a source that filters before it answers (Logs
+    /// Insights) lets their matches through too.
     async fn fetch(
         &self,
         groups: &[String],
         window: &crate::window::Window,
+        rules: &[crate::model::Rule],
     ) -> Result<Vec<LogRecord>, PortError>;
     /// Called once the window is published, so a source with its own read
     /// positions (files) can move past it.

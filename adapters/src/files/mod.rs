@@ -30,7 +30,7 @@ pub use records::split_file_records;
 
 use crate::atomic_file::write_atomically;
 use async_trait::async_trait;
-use domain::model::AgentConfig;
+use domain::model::{AgentConfig, Rule};
 use domain::ports::{LogRecord, LogSource, PortError};
 use domain::window::Window;
 use state::{presence, FileState, Presence, SourceState, STATE_VERSION};
@@ -138,7 +138,13 @@ impl LogSource for FileLogSource {
         .await
     }
 
-    async fn fetch(&self, groups: &[String], window: &Window) -> Result<Vec<LogRecord>, PortError> {
+    /// Files are read whole: the classifier, not the source, picks the errors.
+    async fn fetch(
+        &self,
+        groups: &[String],
+        window: &Window,
+        _rules: &[Rule],
+    ) -> Result<Vec<LogRecord>, PortError> {
         let groups = groups.to_vec();
         let window = *window;
         let read_limit = self.read_limit;

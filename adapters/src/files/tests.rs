@@ -70,7 +70,7 @@ impl Fixture {
 /// One agent run: discover, fetch, commit.
 async fn run(src: &FileLogSource, w: Window) -> Vec<LogRecord> {
     let groups = src.discover(&all_groups()).await.unwrap();
-    let records = src.fetch(&groups, &w).await.unwrap();
+    let records = src.fetch(&groups, &w, &[]).await.unwrap();
     src.commit(&w).await.unwrap();
     records
 }
@@ -266,15 +266,15 @@ async fn a_retried_window_returns_the_same_records_despite_new_bytes() {
     fx.write("plain.log", "one\ntwo\nthree\n");
     let groups = src.discover(&all_groups()).await.unwrap();
     let w = fx.window();
-    let first = src.fetch(&groups, &w).await.unwrap();
+    let first = src.fetch(&groups, &w, &[]).await.unwrap();
     assert_eq!(messages(&first), ["one", "two"]);
     // Publishing failed; meanwhile more was written and time went by.
     fx.append("plain.log", "four\n");
     std::thread::sleep(std::time::Duration::from_millis(5));
-    assert_eq!(src.fetch(&groups, &w).await.unwrap(), first);
-    assert_eq!(src.fetch(&groups, &w).await.unwrap(), first);
+    assert_eq!(src.fetch(&groups, &w, &[]).await.unwrap(), first);
+    assert_eq!(src.fetch(&groups, &w, &[]).await.unwrap(), first);
     // A new process retrying the same pending window gets them too.
-    assert_eq!(fx.source().fetch(&groups, &w).await.unwrap(), first);
+    assert_eq!(fx.source().fetch(&groups, &w, &[]).await.unwrap(), first);
     src.commit(&w).await.unwrap();
     assert_eq!(messages(&drain(&fx, &src).await), ["three", "four"]);
 }
@@ -286,7 +286,7 @@ async fn an_abandoned_window_is_read_again_by_the_next_one() {
     fx.write("plain.log", "one\ntwo\n");
     let groups = src.discover(&all_groups()).await.unwrap();
     assert_eq!(
-        messages(&src.fetch(&groups, &fx.window()).await.unwrap()),
+        messages(&src.fetch(&groups, &fx.window(), &[]).await.unwrap()),
         ["one"]
     );
     // Never committed: the next window starts from the committed offset.
@@ -303,7 +303,7 @@ async fn a_restart_neither_rereads_nor_skips() {
     let src = fx.source();
     let groups = src.discover(&all_groups()).await.unwrap();
     assert_eq!(
-        messages(&src.fetch(&groups, &fx.window()).await.unwrap()),
+        messages(&src.fetch(&groups, &fx.window(), &[]).await.unwrap()),
         ["three", "four"]
     );
     drop(src);
@@ -492,7 +492,7 @@ async fn has_unread_tracks_new_bytes_and_the_held_back_record() {
     // A fetch not yet committed is still unread.
     let w = fx.window();
     let groups = src.discover(&all_groups()).await.unwrap();
-    src.fetch(&groups, &w).await.unwrap();
+    src.fetch(&groups, &w, &[]).await.unwrap();
     assert!(src.has_unread().await.unwrap(), "pending read");
     src.commit(&w).await.unwrap();
     assert_eq!(run(&src, fx.window()).await.len(), 1);

@@ -14,7 +14,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use domain::envelope::Envelope;
 use domain::model::{
     Agent, AgentConfig, AgentId, DayActivity, Event, EventFilter, EventId, EventPageKey,
-    EventPatch, Occurrence, OccurrenceId, Page,
+    EventPatch, Occurrence, OccurrenceId, Page, Rule,
 };
 use domain::ports::{
     AgentState, AgentStateStore, AgentStore, Clock, ConfigPusher, DayCount, Email, EventStore,
@@ -400,7 +400,12 @@ impl LogSource for MemoryLogSource {
 
     /// The records of these groups with `window.start <= time < window.end`,
     /// by time (records with the same time in the order they were added).
-    async fn fetch(&self, groups: &[String], window: &Window) -> Result<Vec<LogRecord>, PortError> {
+    async fn fetch(
+        &self,
+        groups: &[String],
+        window: &Window,
+        _rules: &[Rule],
+    ) -> Result<Vec<LogRecord>, PortError> {
         let mut records: Vec<LogRecord> = lock(&self.records)
             .iter()
             .filter(|r| {
@@ -506,7 +511,7 @@ mod tests {
             end: at("2026-01-01T00:10:00Z"),
         };
         let fetched = source
-            .fetch(&["/aws/lambda/orders".to_string()], &window)
+            .fetch(&["/aws/lambda/orders".to_string()], &window, &[])
             .await
             .unwrap();
         let times: Vec<_> = fetched.iter().map(|r| r.time).collect();

@@ -6,7 +6,7 @@ use crate::fingerprint::fingerprint_of;
 use crate::logtext::{title_of, truncate, ParsedRecord};
 use crate::model::*;
 use crate::ports::{AgentState, AgentStateStore, LogRecord, LogSource, PortError, Publisher};
-use crate::window::{plan, Window, WindowPolicy};
+use crate::window::{plan, Planned, Window, WindowPolicy};
 use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::HashMap;
 
@@ -209,77 +209,66 @@ impl QueryErrorLogs<'_> {
         .expect("serializable")
     }
 
+    /// The state, read once per run and validated as it is read: a stored
+    /// config that no longer validates is refused before any work starts.
+    async fn load_state(&self) -> Result<AgentState, AgentError> {
+        let state = self.state.load().await?;
+        if let Some(config) = &state.config {
+            config
+                .validate()
+                .map_err(|e| AgentError::BadConfig(format!("stored config: {e}")))?;
+        }
+        Ok(state)
+    }
+
     /// Publishes `Agent Registered` (at deploy time, and on the first run).
     pub async fn register(&self, now: DateTime<Utc>) -> Result<(), AgentError> {
-        let mut state = self.state.load().await?;
+        let mut state = self.load_state().await?;
+        self.register_with(&mut state, now).await
+    }
+
+    async fn register_with(
+        &self,
+        state: &mut AgentState,
+        now: DateTime<Utc>,
+    ) -> Result<(), AgentError> {
         let env = self.envelope(
             DT_AGENT_REGISTERED,
             SOURCE_AGENT,
-            self.report(&state, None),
+            self.report(state, None),
             now,
         );
         self.publisher.publish(&[env]).await?;
         state.registered = true;
-        self.state.save(&state).await?;
+        self.state.save(state).await?;
         Ok(())
     }
 
     /// The effective schedule, in minutes.
     pub async fn schedule_minutes(&self) -> Result<u32, AgentError> {
-        let state = self.state.load().await?;
+        let state = self.load_state().await?;
         Ok(self.config_of(&state).schedule_minutes)
     }
 
     /// One scheduled run: query the next window, publish its occurrences,
     /// then (and only then) advance the checkpoint; then heartbeat.
     pub async fn run(&self, now: DateTime<Utc>) -> Result<RunSummary, AgentError> {
-        if !self.state.load().await?.registered {
-            self.register(now).await?;
+        let mut state = self.load_state().await?;
+        if !state.registered {
+            self.register_with(&mut state, now).await?;
         }
-        let mut state = self.state.load().await?;
         let config = self.config_of(&state).clone();
-        let mut summary = RunSummary::default();
-        if config.enabled {
-            if let Some(planned) = plan(state.checkpoint, state.pending, now, &self.settings.policy)
-            {
-                let window = planned.window;
-                if let Some(from) = planned.skipped_from {
-                    tracing::warn!(%from, to = %window.start, "catch-up bound reached: older logs skipped");
-                }
-                // Remember the window before publishing, so a retry redoes it exactly.
-                state.pending = Some(window);
-                self.state.save(&state).await?;
-                let classifier = Classifier::new(&config.rules, &config.exclude_patterns)
-                    .map_err(|e| AgentError::BadConfig(e.to_string()))?;
-                let groups = self.source.discover(&config).await?;
-                let records = self.source.fetch(&groups, &window).await?;
-                let (matched, details) =
-                    group_records(&self.settings.id, &classifier, &records, &window);
-                let envelopes: Vec<Envelope> = details
-                    .iter()
-                    .map(|d| {
-                        self.envelope(
-                            DT_LOG_ERRORS,
-                            SOURCE_LOGS,
-                            serde_json::to_value(d).expect("serializable"),
-                            now,
-                        )
-                    })
-                    .collect();
-                self.publisher.publish(&envelopes).await?;
-                self.source.commit(&window).await?;
-                state.checkpoint = Some(window.end);
-                state.pending = None;
-                self.state.save(&state).await?;
-                summary = RunSummary {
-                    window: Some(window),
-                    log_groups: groups.len() as u64,
-                    records_matched: matched,
-                    occurrences_published: envelopes.len() as u64,
-                    skipped_from: planned.skipped_from,
-                };
+        let planned = config
+            .enabled
+            .then(|| plan(state.checkpoint, state.pending, now, &self.settings.policy))
+            .flatten();
+        let summary = match planned {
+            Some(planned) => {
+                self.publish_window(&mut state, &config, planned, now)
+                    .await?
             }
-        }
+            None => RunSummary::default(),
+        };
         let last_run = summary.window.map(|w| LastRun {
             window_start: w.start,
             window_end: w.end,
@@ -297,6 +286,48 @@ impl QueryErrorLogs<'_> {
         // failed heartbeat redoes nothing else; failing makes it visible.
         self.publisher.publish(&[hb]).await?;
         Ok(summary)
+    }
+
+    /// The window's records, classified, grouped and published; then the
+    /// checkpoint moves past it.
+    async fn publish_window(
+        &self,
+        state: &mut AgentState,
+        config: &AgentConfig,
+        planned: Planned,
+        now: DateTime<Utc>,
+    ) -> Result<RunSummary, AgentError> {
+        let window = planned.window;
+        if let Some(from) = planned.skipped_from {
+            tracing::warn!(%from, to = %window.start, "catch-up bound reached: older logs skipped");
+        }
+        // Remember the window before publishing, so a retry redoes it exactly.
+        state.pending = Some(window);
+        self.state.save(state).await?;
+        let classifier = Classifier::new(&config.rules, &config.exclude_patterns)
+            .map_err(|e| AgentError::BadConfig(e.to_string()))?;
+        let groups = self.source.discover(config).await?;
+        let records = self.source.fetch(&groups, &window, &config.rules).await?;
+        let (matched, details) = group_records(&self.settings.id, &classifier, &records, &window);
+        let envelopes: Vec<Envelope> = details
+            .iter()
+            .map(|d| {
+                let detail = serde_json::to_value(d).expect("serializable");
+                self.envelope(DT_LOG_ERRORS, SOURCE_LOGS, detail, now)
+            })
+            .collect();
+        self.publisher.publish(&envelopes).await?;
+        self.source.commit(&window).await?;
+        state.checkpoint = Some(window.end);
+        state.pending = None;
+        self.state.save(state).await?;
+        Ok(RunSummary {
+            window: Some(window),
+            log_groups: groups.len() as u64,
+            records_matched: matched,
+            occurrences_published: envelopes.len() as u64,
+            skipped_from: planned.skipped_from,
+        })
     }
 
     /// Applies an `Agent Config Update` addressed to this agent and acknowledges it.
@@ -474,7 +505,7 @@ mod tests {
             .returning(|_| Ok(vec!["/a".into()]));
         source
             .expect_fetch()
-            .returning(|_, _| Ok(vec![rec("/a", "ERROR boom")]));
+            .returning(|_, _, _| Ok(vec![rec("/a", "ERROR boom")]));
         source.expect_commit().never();
         let mut publisher = MockPublisher::new();
         publisher
@@ -499,5 +530,92 @@ mod tests {
             pending.end,
             "2026-11-25T09:58:00Z".parse::<DateTime<Utc>>().unwrap()
         );
+    }
+
+    #[tokio::test]
+    async fn a_first_run_reads_the_state_once_and_hands_the_rules_to_the_source() {
+        let saved = Arc::new(Mutex::new(AgentState {
+            config: Some(AgentConfig {
+                rules: vec![Rule {
+                    pattern: "card declined".into(),
+                    severity: Severity::Medium,
+                }],
+                ..AgentConfig::default()
+            }),
+            config_version: 2,
+            ..Default::default()
+        }));
+        let mut state = MockAgentStateStore::new();
+        let s1 = saved.clone();
+        state
+            .expect_load()
+            .times(1)
+            .returning(move || Ok(s1.lock().unwrap().clone()));
+        let s2 = saved.clone();
+        state.expect_save().returning(move |s| {
+            *s2.lock().unwrap() = s.clone();
+            Ok(())
+        });
+        let mut source = MockLogSource::new();
+        source
+            .expect_discover()
+            .returning(|_| Ok(vec!["/a".into()]));
+        source
+            .expect_fetch()
+            .withf(|_, _, rules| rules.len() == 1 && rules[0].pattern == "card declined")
+            .times(1)
+            .returning(|_, _, _| Ok(vec![rec("/a", "card declined for order 7")]));
+        source.expect_commit().times(1).returning(|_| Ok(()));
+        let mut publisher = MockPublisher::new();
+        // Registered, the occurrence, the heartbeat.
+        publisher.expect_publish().times(3).returning(|_| Ok(()));
+        let s = settings();
+        let agent = QueryErrorLogs {
+            settings: &s,
+            source: &source,
+            publisher: &publisher,
+            state: &state,
+        };
+        let summary = agent
+            .run("2026-11-25T10:00:00Z".parse().unwrap())
+            .await
+            .unwrap();
+        assert_eq!(summary.records_matched, 1);
+        let st = saved.lock().unwrap().clone();
+        assert!(st.registered);
+        assert!(st.checkpoint.is_some() && st.pending.is_none());
+    }
+
+    #[tokio::test]
+    async fn a_stored_config_that_no_longer_validates_stops_the_run_before_any_work() {
+        let mut state = MockAgentStateStore::new();
+        state.expect_load().returning(|| {
+            Ok(AgentState {
+                registered: true,
+                config: Some(AgentConfig {
+                    schedule_minutes: 0,
+                    ..AgentConfig::default()
+                }),
+                ..Default::default()
+            })
+        });
+        state.expect_save().never();
+        let mut source = MockLogSource::new();
+        source.expect_discover().never();
+        let mut publisher = MockPublisher::new();
+        publisher.expect_publish().never();
+        let s = settings();
+        let agent = QueryErrorLogs {
+            settings: &s,
+            source: &source,
+            publisher: &publisher,
+            state: &state,
+        };
+        let err = agent
+            .run("2026-11-25T10:00:00Z".parse().unwrap())
+            .await
+            .unwrap_err();
+        assert!(!err.is_retryable());
+        assert!(err.to_string().contains("stored config"), "{err}");
     }
 }

@@ -70,7 +70,7 @@ pub async fn scan(
     progress(ScanPhase::Querying {
         log_groups: log_groups.len(),
     });
-    let records = source.fetch(&log_groups, window).await?;
+    let records = source.fetch(&log_groups, window, &config.rules).await?;
     // The agent id only names occurrences, which a scan does not keep.
     let agent: AgentId = "000000000000-scan".parse().expect("a valid agent id");
     let (matched, details) = group_records(&agent, &classifier, &records, window);
@@ -127,6 +127,7 @@ pub async fn scan(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Rule;
     use crate::ports::LogRecord;
     use async_trait::async_trait;
     use std::sync::Mutex;
@@ -144,7 +145,12 @@ mod tests {
         async fn discover(&self, _: &AgentConfig) -> Result<Vec<String>, PortError> {
             Ok(self.groups.clone())
         }
-        async fn fetch(&self, _: &[String], _: &Window) -> Result<Vec<LogRecord>, PortError> {
+        async fn fetch(
+            &self,
+            _: &[String],
+            _: &Window,
+            _: &[Rule],
+        ) -> Result<Vec<LogRecord>, PortError> {
             Ok(self.records.clone())
         }
         async fn commit(&self, _: &Window) -> Result<(), PortError> {

@@ -18,7 +18,7 @@ use adapters::aws::eventbridge::EventBridgePublisher;
 use adapters::aws::ssm::SsmAgentState;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use domain::model::AgentConfig;
+use domain::model::{AgentConfig, Rule};
 use domain::ports::{LogRecord, LogSource, PortError};
 use domain::usecases::agent::{AgentSettings, QueryErrorLogs};
 use domain::usecases::stream::{BatchSummary, StreamErrorLogs, StreamScope, SubscriptionMessage};
@@ -33,7 +33,12 @@ impl LogSource for NoLogGroups {
     async fn discover(&self, _: &AgentConfig) -> Result<Vec<String>, PortError> {
         Ok(vec![])
     }
-    async fn fetch(&self, _: &[String], _: &Window) -> Result<Vec<LogRecord>, PortError> {
+    async fn fetch(
+        &self,
+        _: &[String],
+        _: &Window,
+        _: &[Rule],
+    ) -> Result<Vec<LogRecord>, PortError> {
         Ok(vec![])
     }
     async fn commit(&self, _: &Window) -> Result<(), PortError> {

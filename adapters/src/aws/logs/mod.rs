@@ -51,18 +51,17 @@ mod tests;
 pub use query::query_range;
 
 use crate::aws::errors::port_error;
-use crate::sync::lock;
 use async_trait::async_trait;
 use aws_sdk_cloudwatchlogs::types::LogGroupClass;
 use aws_sdk_cloudwatchlogs::Client;
-use domain::model::AgentConfig;
+use domain::model::{AgentConfig, Rule};
 use domain::ports::{LogRecord, LogSource, PortError};
 use domain::window::Window;
 use query::{build_query, covering_prefixes};
 use run::{run_job, Ctx, Job, Outcome};
 use std::collections::{BTreeSet, VecDeque};
 use std::sync::atomic::AtomicBool;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::task::JoinSet;
 
@@ -98,8 +97,6 @@ struct Settings {
 pub struct InsightsLogSource {
     client: Client,
     settings: Settings,
-    /// The agent's own rule patterns, from the config `discover` last saw.
-    rule_patterns: Mutex<Vec<String>>,
 }
 
 impl InsightsLogSource {
@@ -115,7 +112,6 @@ impl InsightsLogSource {
                 poll_max: Duration::from_secs(5),
                 query_timeout: Duration::from_secs(300),
             },
-            rule_patterns: Mutex::new(Vec::new()),
         }
     }
 
@@ -148,13 +144,9 @@ impl InsightsLogSource {
         self
     }
 
-    /// The query string `fetch` sends now.
-    pub fn query_string(&self) -> String {
-        build_query(self.settings.row_limit, Some(&self.patterns()))
-    }
-
-    fn patterns(&self) -> Vec<String> {
-        lock(&self.rule_patterns).clone()
+    /// The query string `fetch` sends for these rules.
+    pub fn query_string(&self, rules: &[Rule]) -> String {
+        build_query(self.settings.row_limit, Some(&patterns(rules)))
     }
 
     /// Every group whose name starts with `prefix` (every group for `None`).
@@ -203,10 +195,14 @@ impl InsightsLogSource {
     }
 }
 
+/// The rules' patterns, which the query lets through besides the error words.
+fn patterns(rules: &[Rule]) -> Vec<String> {
+    rules.iter().map(|r| r.pattern.clone()).collect()
+}
+
 #[async_trait]
 impl LogSource for InsightsLogSource {
     async fn discover(&self, config: &AgentConfig) -> Result<Vec<String>, PortError> {
-        *lock(&self.rule_patterns) = config.rules.iter().map(|r| r.pattern.clone()).collect();
         let prefixes = covering_prefixes(&config.log_group_prefixes);
         let mut found = BTreeSet::new();
         for p in &prefixes {
@@ -229,14 +225,19 @@ impl LogSource for InsightsLogSource {
         Ok(found.into_iter().collect())
     }
 
-    async fn fetch(&self, groups: &[String], window: &Window) -> Result<Vec<LogRecord>, PortError> {
+    async fn fetch(
+        &self,
+        groups: &[String],
+        window: &Window,
+        rules: &[Rule],
+    ) -> Result<Vec<LogRecord>, PortError> {
         let mut groups = groups.to_vec();
         groups.sort();
         groups.dedup();
         if groups.is_empty() || window.end <= window.start {
             return Ok(Vec::new());
         }
-        let patterns = self.patterns();
+        let patterns = patterns(rules);
         let ctx = Arc::new(Ctx {
             client: self.client.clone(),
             settings: self.settings.clone(),

@@ -5,10 +5,12 @@
 use super::query::{build_query, covering_prefixes, split_on_second};
 use super::rows::{parse_row, parse_timestamp, rows_to_records};
 use super::*;
+use crate::sync::lock;
 use aws_sdk_cloudwatchlogs::types::ResultField;
 use aws_smithy_mocks::{mock, RuleMode};
 use chrono::Duration as Span;
 use chrono::{DateTime, TimeZone, Utc};
+use std::sync::Mutex;
 
 fn t(s: &str) -> DateTime<Utc> {
     s.parse().unwrap()
@@ -412,7 +414,7 @@ async fn too_many_queries_is_retried_and_running_queries_are_polled() {
     // In order: the three StartQuery calls, then the three polls, and no more.
     let client = scripted::client(RuleMode::Sequential, &[&start, &poll]);
     let records = quick(client)
-        .fetch(&groups(&["/g"]), &window())
+        .fetch(&groups(&["/g"]), &window(), &[])
         .await
         .unwrap();
     assert_eq!(
@@ -442,7 +444,7 @@ async fn queries_that_end_badly_are_errors_not_empty_results() {
         let stop = mock!(Client::stop_query).then_output(scripted::stopped);
         let client = scripted::client(RuleMode::MatchAny, &[&start, &poll, &stop]);
         let err = quick(client)
-            .fetch(&groups(&["/g"]), &window())
+            .fetch(&groups(&["/g"]), &window(), &[])
             .await
             .unwrap_err();
         assert_eq!(err.is_retryable(), retryable, "{status}: {err}");
@@ -470,7 +472,10 @@ async fn a_query_over_its_time_is_stopped_and_transient() {
     });
     let client = scripted::client(RuleMode::MatchAny, &[&start, &poll, &stop]);
     let source = quick(client).with_query_timeout(Duration::from_millis(40));
-    let err = source.fetch(&groups(&["/g"]), &window()).await.unwrap_err();
+    let err = source
+        .fetch(&groups(&["/g"]), &window(), &[])
+        .await
+        .unwrap_err();
     assert!(matches!(err, PortError::Transient(_)), "{err}");
     assert!(err.to_string().contains("did not complete"), "{err}");
     assert_eq!((start.num_calls(), stop.num_calls()), (1, 1));
@@ -487,7 +492,7 @@ async fn retries_of_a_refused_start_are_bounded() {
     let refused = mock!(Client::start_query).then_error(scripted::limit_exceeded);
     let client = scripted::client(RuleMode::MatchAny, &[&refused]);
     let err = quick(client)
-        .fetch(&groups(&["/g"]), &window())
+        .fetch(&groups(&["/g"]), &window(), &[])
         .await
         .unwrap_err();
     assert!(err.is_retryable(), "{err}");
@@ -497,7 +502,7 @@ async fn retries_of_a_refused_start_are_bounded() {
     let refused = mock!(Client::start_query).then_error(scripted::not_found);
     let client = scripted::client(RuleMode::MatchAny, &[&refused]);
     let err = quick(client)
-        .fetch(&groups(&["/g"]), &window())
+        .fetch(&groups(&["/g"]), &window(), &[])
         .await
         .unwrap_err();
     assert!(!err.is_retryable(), "{err}");
@@ -531,11 +536,11 @@ async fn a_refused_rule_filter_falls_back_to_no_server_side_filter() {
     };
     assert!(source.discover(&config).await.unwrap().is_empty());
     assert!(source
-        .query_string()
+        .query_string(&config.rules)
         .contains("or @message like /card declined/"));
     assert_eq!(
         source
-            .fetch(&groups(&["/g"]), &window())
+            .fetch(&groups(&["/g"]), &window(), &config.rules)
             .await
             .unwrap()
             .len(),
@@ -549,7 +554,7 @@ async fn a_refused_rule_filter_falls_back_to_no_server_side_filter() {
     let refused = mock!(Client::start_query).then_error(scripted::malformed);
     let client = scripted::client(RuleMode::MatchAny, &[&refused]);
     let err = quick(client)
-        .fetch(&groups(&["/g"]), &window())
+        .fetch(&groups(&["/g"]), &window(), &[])
         .await
         .unwrap_err();
     assert!(err.to_string().contains("MalformedQueryException"), "{err}");
