@@ -31,6 +31,30 @@ pub async fn resolve_secrets(
         }
     }
     let names: Vec<String> = names.into_iter().collect();
+    let values = read_parameters(ssm, &names).await?;
+    for channel in &mut config.channels {
+        let channel_name = channel.name.clone();
+        for secret in secrets_mut(&mut channel.kind) {
+            if let Secret::Parameter(name) = secret {
+                let value = values
+                    .get(name.as_str())
+                    .filter(|v| !v.is_empty())
+                    .ok_or_else(|| {
+                        format!("channel {channel_name}: parameter {name} has no value")
+                    })?;
+                *secret = Secret::Value(value.clone());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The decrypted values of the named parameters, by name; a name SSM does
+/// not know is an error.
+async fn read_parameters(
+    ssm: &aws_sdk_ssm::Client,
+    names: &[String],
+) -> Result<HashMap<String, String>, String> {
     let mut values: HashMap<String, String> = HashMap::new();
     for chunk in names.chunks(GET_PARAMETERS_MAX) {
         let out = ssm
@@ -52,21 +76,7 @@ pub async fn resolve_secrets(
             }
         }
     }
-    for channel in &mut config.channels {
-        let channel_name = channel.name.clone();
-        for secret in secrets_mut(&mut channel.kind) {
-            if let Secret::Parameter(name) = secret {
-                let value = values
-                    .get(name.as_str())
-                    .filter(|v| !v.is_empty())
-                    .ok_or_else(|| {
-                        format!("channel {channel_name}: parameter {name} has no value")
-                    })?;
-                *secret = Secret::Value(value.clone());
-            }
-        }
-    }
-    Ok(())
+    Ok(values)
 }
 
 fn secrets(kind: &ChannelKind) -> Vec<&Secret> {
@@ -92,6 +102,68 @@ pub struct AwsChannels {
     /// The SES-verified identity alerts are sent from.
     pub from: String,
     pub sns: aws_sdk_sns::Client,
+}
+
+impl AwsChannels {
+    /// An e-mail alert as one MIME message through SES `SendRawEmail`.
+    async fn send_email(
+        &self,
+        channel: &Channel,
+        to: &[String],
+        (subject, text, html): (&str, &str, &str),
+        timestamp: DateTime<Utc>,
+    ) -> Result<(), SendError> {
+        let message = email_mime((subject, text, html), &self.from, to, timestamp);
+        let raw = RawMessage::builder()
+            .data(Blob::new(message.into_bytes()))
+            .build()
+            .map_err(|e| SendError::Port(PortError::Permanent(format!("SendRawEmail: {e}"))))?;
+        self.ses
+            .send_raw_email()
+            .source(&self.from)
+            .set_destinations(Some(to.to_vec()))
+            .raw_message(raw)
+            .send()
+            .await
+            .map_err(|e| {
+                SendError::Port(port_error(
+                    &format!("channel {}: SendRawEmail", channel.name),
+                    e,
+                ))
+            })?;
+        Ok(())
+    }
+
+    /// An SNS alert through `Publish`, the message id as its `webhook-id`
+    /// attribute (as the signed webhooks carry it).
+    async fn publish(
+        &self,
+        channel: &Channel,
+        topic_arn: &str,
+        (subject, text): (&str, &str),
+        message_id: &str,
+    ) -> Result<(), SendError> {
+        let id = aws_sdk_sns::types::MessageAttributeValue::builder()
+            .data_type("String")
+            .string_value(message_id)
+            .build()
+            .map_err(|e| SendError::Port(PortError::Permanent(format!("Publish: {e}"))))?;
+        self.sns
+            .publish()
+            .topic_arn(topic_arn)
+            .subject(subject)
+            .message(text)
+            .message_attributes("webhook-id", id)
+            .send()
+            .await
+            .map_err(|e| {
+                SendError::Port(port_error(
+                    &format!("channel {}: SNS Publish", channel.name),
+                    e,
+                ))
+            })?;
+        Ok(())
+    }
 }
 
 #[async_trait]
@@ -120,53 +192,11 @@ impl AlertSender for AwsChannels {
                 },
             ) => {
                 let parts = (subject.as_str(), text.as_str(), html.as_str());
-                let message = email_mime(parts, &self.from, to, timestamp);
-                let raw = RawMessage::builder()
-                    .data(Blob::new(message.into_bytes()))
-                    .build()
-                    .map_err(|e| {
-                        SendError::Port(PortError::Permanent(format!("SendRawEmail: {e}")))
-                    })?;
-                self.ses
-                    .send_raw_email()
-                    .source(&self.from)
-                    .set_destinations(Some(to.clone()))
-                    .raw_message(raw)
-                    .send()
-                    .await
-                    .map_err(|e| {
-                        SendError::Port(port_error(
-                            &format!("channel {}: SendRawEmail", channel.name),
-                            e,
-                        ))
-                    })?;
-                Ok(())
+                self.send_email(channel, to, parts, timestamp).await
             }
             (ChannelKind::Sns { topic_arn }, Rendered::Sns { subject, text }) => {
-                self.sns
-                    .publish()
-                    .topic_arn(topic_arn)
-                    .subject(subject)
-                    .message(text)
-                    .message_attributes(
-                        "webhook-id",
-                        aws_sdk_sns::types::MessageAttributeValue::builder()
-                            .data_type("String")
-                            .string_value(message_id)
-                            .build()
-                            .map_err(|e| {
-                                SendError::Port(PortError::Permanent(format!("Publish: {e}")))
-                            })?,
-                    )
-                    .send()
-                    .await
-                    .map_err(|e| {
-                        SendError::Port(port_error(
-                            &format!("channel {}: SNS Publish", channel.name),
-                            e,
-                        ))
-                    })?;
-                Ok(())
+                let parts = (subject.as_str(), text.as_str());
+                self.publish(channel, topic_arn, parts, message_id).await
             }
             (kind, _) => Err(SendError::Rejected(format!(
                 "channel {}: nothing to send to a {} channel",

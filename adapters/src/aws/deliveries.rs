@@ -120,104 +120,130 @@ impl DeliveryTable {
         if let Some(state) = self.delivery_state(change_id, channel, what).await? {
             return Ok(Some(state));
         }
-        let window_item = self.get(window_pk(channel), "W", what).await?;
-        let read = |item: &Item, attr: &str| number::<i64>(item, attr, what);
-        let (window, admitted, held, version) = match &window_item {
-            Some(item) if read(item, "end")? > now.timestamp() => (
-                StormWindow {
-                    start: at(read(item, "start")?),
-                    end: at(read(item, "end")?),
-                },
-                read(item, "admitted")?,
-                read(item, "held")?,
-                Some(read(item, "v")?),
-            ),
-            Some(item) => (policy.window_from(now), 0, 0, Some(read(item, "v")?)),
-            None => (policy.window_from(now), 0, 0, None),
-        };
-        let admission = if policy.admits(u32::try_from(admitted).unwrap_or(u32::MAX)) {
+        let item = self.get(window_pk(channel), "W", what).await?;
+        let read = WindowRead::of(item.as_ref(), now, policy, what)?;
+        let admission = if policy.admits(u32::try_from(read.admitted).unwrap_or(u32::MAX)) {
             Admission::Send
         } else {
             Admission::Held
         };
-        let (admitted, new_held) = match admission {
-            Admission::Send => (admitted + 1, held),
-            _ => (admitted, held + 1),
+        let mut items = vec![
+            self.delivery_put(change_id, channel, admission, now, what)?,
+            self.window_put(channel, &read, admission, now, what)?,
+        ];
+        if admission == Admission::Held {
+            items.push(self.summary_update(channel, &read, title, what)?);
+        }
+        Ok(self.transact(items, what).await?.then_some(admission))
+    }
+
+    /// The delivery, on condition that it is not there yet.
+    fn delivery_put(
+        &self,
+        change_id: &str,
+        channel: &str,
+        admission: Admission,
+        now: DateTime<Utc>,
+        what: &str,
+    ) -> Result<TransactWriteItem, PortError> {
+        let state = if admission == Admission::Send {
+            "admitted"
+        } else {
+            "held"
         };
-        let delivery = Put::builder()
+        let put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(HashMap::from([
                 (PK.into(), s(delivery_pk(channel, change_id))),
                 (SK.into(), s("D")),
-                (
-                    "state".into(),
-                    s(if admission == Admission::Send {
-                        "admitted"
-                    } else {
-                        "held"
-                    }),
-                ),
+                ("state".into(), s(state)),
                 ("expires_at".into(), Self::expiry(now)),
             ])))
             .condition_expression("attribute_not_exists(PK)")
             .build()
-            .map_err(|e| PortError::Permanent(format!("{what}: {e}")))?;
-        let mut window_put = Put::builder()
+            .map_err(|e| invalid(what, e))?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    /// The channel's window counting this delivery, on condition that it is
+    /// still at the version read (or still absent).
+    fn window_put(
+        &self,
+        channel: &str,
+        read: &WindowRead,
+        admission: Admission,
+        now: DateTime<Utc>,
+        what: &str,
+    ) -> Result<TransactWriteItem, PortError> {
+        let (admitted, held) = match admission {
+            Admission::Send => (read.admitted + 1, read.held),
+            _ => (read.admitted, read.held + 1),
+        };
+        let put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(HashMap::from([
                 (PK.into(), s(window_pk(channel))),
                 (SK.into(), s("W")),
-                ("start".into(), n(window.start.timestamp())),
-                ("end".into(), n(window.end.timestamp())),
+                ("start".into(), n(read.window.start.timestamp())),
+                ("end".into(), n(read.window.end.timestamp())),
                 ("admitted".into(), n(admitted)),
-                ("held".into(), n(new_held)),
-                ("v".into(), n(version.unwrap_or(0) + 1)),
+                ("held".into(), n(held)),
+                ("v".into(), n(read.version.unwrap_or(0) + 1)),
                 ("expires_at".into(), Self::expiry(now)),
             ])));
-        window_put = match version {
-            Some(v) => window_put
+        let put = match read.version {
+            Some(v) => put
                 .condition_expression("#v = :v")
                 .expression_attribute_names("#v", "v")
                 .expression_attribute_values(":v", n(v)),
-            None => window_put.condition_expression("attribute_not_exists(PK)"),
+            None => put.condition_expression("attribute_not_exists(PK)"),
         };
-        let window_put = window_put
-            .build()
-            .map_err(|e| PortError::Permanent(format!("{what}: {e}")))?;
-        let mut items = vec![
-            TransactWriteItem::builder().put(delivery).build(),
-            TransactWriteItem::builder().put(window_put).build(),
-        ];
-        if admission == Admission::Held {
-            let mut expression = "SET #ch = :c, #start = :s, #end = :e ADD #count :one".to_owned();
-            let mut update = Update::builder()
-                .table_name(&self.table)
-                .key(PK, s(HELD_PK))
-                .key(SK, s(summary_sk(channel, window)))
-                .expression_attribute_names("#start", "start")
-                .expression_attribute_names("#end", "end")
-                .expression_attribute_names("#count", "count")
-                .expression_attribute_names("#ch", "channel")
-                .expression_attribute_values(":c", s(channel))
-                .expression_attribute_values(":s", n(window.start.timestamp()))
-                .expression_attribute_values(":e", n(window.end.timestamp()))
-                .expression_attribute_values(":one", n(1));
-            if usize::try_from(held).unwrap_or(usize::MAX) < MAX_SUMMARY_TITLES {
-                expression = "SET #ch = :c, #start = :s, #end = :e, \
-                              #titles = list_append(if_not_exists(#titles, :empty), :t) \
-                              ADD #count :one"
-                    .to_owned();
-                update = update
-                    .expression_attribute_values(":empty", AttributeValue::L(vec![]))
-                    .expression_attribute_names("#titles", "titles")
-                    .expression_attribute_values(":t", AttributeValue::L(vec![s(title)]));
-            }
-            let update = update
-                .update_expression(expression)
-                .build()
-                .map_err(|e| PortError::Permanent(format!("{what}: {e}")))?;
-            items.push(TransactWriteItem::builder().update(update).build());
+        let put = put.build().map_err(|e| invalid(what, e))?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    /// The window's pending summary counting one more held delivery, with
+    /// its title while the summary has fewer than [`MAX_SUMMARY_TITLES`].
+    fn summary_update(
+        &self,
+        channel: &str,
+        read: &WindowRead,
+        title: &str,
+        what: &str,
+    ) -> Result<TransactWriteItem, PortError> {
+        let window = read.window;
+        let mut expression = "SET #ch = :c, #start = :s, #end = :e ADD #count :one".to_owned();
+        let mut update = Update::builder()
+            .table_name(&self.table)
+            .key(PK, s(HELD_PK))
+            .key(SK, s(summary_sk(channel, window)))
+            .expression_attribute_names("#start", "start")
+            .expression_attribute_names("#end", "end")
+            .expression_attribute_names("#count", "count")
+            .expression_attribute_names("#ch", "channel")
+            .expression_attribute_values(":c", s(channel))
+            .expression_attribute_values(":s", n(window.start.timestamp()))
+            .expression_attribute_values(":e", n(window.end.timestamp()))
+            .expression_attribute_values(":one", n(1));
+        if usize::try_from(read.held).unwrap_or(usize::MAX) < MAX_SUMMARY_TITLES {
+            expression = "SET #ch = :c, #start = :s, #end = :e, \
+                          #titles = list_append(if_not_exists(#titles, :empty), :t) \
+                          ADD #count :one"
+                .to_owned();
+            update = update
+                .expression_attribute_values(":empty", AttributeValue::L(vec![]))
+                .expression_attribute_names("#titles", "titles")
+                .expression_attribute_values(":t", AttributeValue::L(vec![s(title)]));
         }
+        let update = update
+            .update_expression(expression)
+            .build()
+            .map_err(|e| invalid(what, e))?;
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
+
+    /// Writes `items` in one transaction: `Ok(false)` when a condition failed.
+    async fn transact(&self, items: Vec<TransactWriteItem>, what: &str) -> Result<bool, PortError> {
         match self
             .client
             .transact_write_items()
@@ -225,7 +251,7 @@ impl DeliveryTable {
             .send()
             .await
         {
-            Ok(_) => Ok(Some(admission)),
+            Ok(_) => Ok(true),
             Err(e) => {
                 let cancelled = e
                     .as_service_error()
@@ -233,13 +259,59 @@ impl DeliveryTable {
                 if cancelled {
                     // Either another call admitted this delivery (read it
                     // back on the next attempt) or the window moved on.
-                    Ok(None)
+                    Ok(false)
                 } else {
                     Err(port_error(what, e))
                 }
             }
         }
     }
+}
+
+/// A channel's storm window as `admit` reads it: the window still open, or a
+/// new one from `now` (counts at 0) when it ended or was never written.
+struct WindowRead {
+    window: StormWindow,
+    admitted: i64,
+    held: i64,
+    /// The window item's version, for the conditional write; `None` when
+    /// there is no item yet.
+    version: Option<i64>,
+}
+
+impl WindowRead {
+    fn of(
+        item: Option<&Item>,
+        now: DateTime<Utc>,
+        policy: StormPolicy,
+        what: &str,
+    ) -> Result<Self, PortError> {
+        let read = |item: &Item, attr: &str| number::<i64>(item, attr, what);
+        let fresh = |version| Self {
+            window: policy.window_from(now),
+            admitted: 0,
+            held: 0,
+            version,
+        };
+        Ok(match item {
+            Some(item) if read(item, "end")? > now.timestamp() => Self {
+                window: StormWindow {
+                    start: at(read(item, "start")?),
+                    end: at(read(item, "end")?),
+                },
+                admitted: read(item, "admitted")?,
+                held: read(item, "held")?,
+                version: Some(read(item, "v")?),
+            },
+            Some(item) => fresh(Some(read(item, "v")?)),
+            None => fresh(None),
+        })
+    }
+}
+
+/// A request the SDK's builder refused (a missing required field).
+fn invalid(what: &str, e: aws_sdk_dynamodb::error::BuildError) -> PortError {
+    PortError::Permanent(format!("{what}: {e}"))
 }
 
 #[async_trait]
