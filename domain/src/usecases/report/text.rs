@@ -1,0 +1,105 @@
+//! The text part of the report e-mail: the same content as the HTML part,
+//! in columns, with each event's console link on the line below it.
+
+use super::{change, ConsoleUrl, DailyReport, ReportLine, TOP_EVENTS};
+use crate::model::AgentId;
+use chrono::{DateTime, Utc};
+use std::fmt::Write;
+
+/// Where a console link goes under its line.
+const LINK_INDENT: &str = "           ";
+
+pub(super) fn render(r: &DailyReport, subject: &str, console: Option<&ConsoleUrl>) -> String {
+    let mut t = String::with_capacity(4096 + 256 * r.top.len());
+    let _ = writeln!(t, "{subject}\n");
+    totals(&mut t, r);
+    if r.distinct_events == 0 {
+        let _ = writeln!(t, "No errors were recorded on {}.\n", r.day);
+    }
+    let by_severity = r.by_severity.iter().rev().map(|(k, v)| (k.to_string(), *v));
+    table(&mut t, "Occurrences by severity", by_severity);
+    let by_account = r.by_account.iter().map(|(k, v)| (k.to_string(), *v));
+    table(&mut t, "Occurrences by account", by_account);
+    let top = format!("Most frequent events (top {TOP_EVENTS})");
+    lines(&mut t, &top, &r.top, console);
+    lines(&mut t, "New events", &r.new_events, console);
+    let regressions = "Regressions (reopened after being resolved)";
+    lines(&mut t, regressions, &r.regressions, console);
+    quiet_agents(&mut t, &r.quiet_agents, console);
+    if let Some(c) = console {
+        let _ = writeln!(t, "Console: {c}/");
+    }
+    t
+}
+
+/// The day's totals, each with its change against the day before.
+fn totals(t: &mut String, r: &DailyReport) {
+    let events = r.distinct_events as u64;
+    for (name, now, before) in [
+        (
+            "Occurrences",
+            r.total_occurrences,
+            r.previous.map(|p| p.occurrences),
+        ),
+        ("Events", events, r.previous.map(|p| p.events as u64)),
+    ] {
+        let _ = write!(t, "{name:<12} {now:>7}");
+        if let (Some(before), Some(p)) = (before, r.previous) {
+            let _ = write!(t, "  {}", change(now, before, p.day).1);
+        }
+        t.push('\n');
+    }
+    t.push('\n');
+}
+
+/// A table of totals (severity or account -> occurrences).
+fn table(t: &mut String, title: &str, rows: impl Iterator<Item = (String, u64)>) {
+    let mut rows = rows.peekable();
+    if rows.peek().is_none() {
+        return;
+    }
+    let _ = writeln!(t, "{title}:");
+    for (k, v) in rows {
+        let _ = writeln!(t, "  {k:<14} {v}");
+    }
+    t.push('\n');
+}
+
+/// Events with that day's counts, each followed by its console link.
+fn lines(t: &mut String, title: &str, rows: &[ReportLine], console: Option<&ConsoleUrl>) {
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(t, "{title}:");
+    for l in rows {
+        let _ = writeln!(
+            t,
+            "  {:>7}  {:<8}  {:<12}  {} {}  {}  [{}]",
+            l.day_count, l.severity, l.status, l.account, l.region, l.title, l.id
+        );
+        if let Some(c) = console {
+            let _ = writeln!(t, "{LINK_INDENT}{}", c.event(&l.id));
+        }
+    }
+    t.push('\n');
+}
+
+/// The agents that were stale or silent that day.
+fn quiet_agents(
+    t: &mut String,
+    agents: &[(AgentId, String, Option<DateTime<Utc>>)],
+    console: Option<&ConsoleUrl>,
+) {
+    if agents.is_empty() {
+        return;
+    }
+    let _ = writeln!(t, "Agents that are stale or sent nothing that day:");
+    for (id, name, seen) in agents {
+        let seen = seen.map_or("never".to_owned(), |t| t.to_rfc3339());
+        let _ = writeln!(t, "  {id} ({name}), last seen {seen}");
+        if let Some(c) = console {
+            let _ = writeln!(t, "{LINK_INDENT}{}", c.agent(id));
+        }
+    }
+    t.push('\n');
+}
