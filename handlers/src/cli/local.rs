@@ -2,6 +2,7 @@
 
 use crate::local::{load_alerts, run_local, LocalOptions};
 use domain::model::{AccountId, Region};
+use domain::usecases::report::ConsoleUrl;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -39,6 +40,19 @@ pub struct Args {
     /// MONITORING_TOKEN, else one is generated and printed once).
     #[arg(long)]
     token_file: Option<PathBuf>,
+    /// Base URL of the console the midnight report links its events to
+    /// (<URL>/events/{id}); default this server's own http://<listen>/console.
+    #[arg(long, value_name = "URL")]
+    console_url: Option<ConsoleUrl>,
+}
+
+/// The console the report links to: the one given, else this server's own.
+fn console_url_of(listen: SocketAddr, given: Option<ConsoleUrl>) -> ConsoleUrl {
+    given.unwrap_or_else(|| {
+        format!("http://{listen}/console")
+            .parse()
+            .expect("a socket address makes an http URL")
+    })
 }
 
 pub async fn run(args: Args) -> ExitCode {
@@ -75,9 +89,34 @@ pub async fn run(args: Args) -> ExitCode {
         region: args.region,
         alerts,
         token,
+        console_url: Some(console_url_of(args.listen, args.console_url)),
     };
     match run_local(opts).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => super::failed(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_report_links_to_this_servers_console_unless_told_otherwise() {
+        let listen: SocketAddr = "127.0.0.1:8080".parse().unwrap();
+        assert_eq!(
+            console_url_of(listen, None).as_str(),
+            "http://127.0.0.1:8080/console"
+        );
+        let v6: SocketAddr = "[::1]:9000".parse().unwrap();
+        assert_eq!(
+            console_url_of(v6, None).as_str(),
+            "http://[::1]:9000/console"
+        );
+        let given: ConsoleUrl = "https://ops.example.com/console/".parse().unwrap();
+        assert_eq!(
+            console_url_of(listen, Some(given)).as_str(),
+            "https://ops.example.com/console"
+        );
     }
 }

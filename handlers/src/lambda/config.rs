@@ -37,6 +37,11 @@ pub const SENDER: EnvVar = var(
     "SES-verified address the report is sent from",
 );
 pub const RECIPIENTS: EnvVar = var("RECIPIENTS", true, "comma-separated report recipients");
+pub const CONSOLE_URL: EnvVar = var(
+    "CONSOLE_URL",
+    false,
+    "base URL of the console; the report links each event to <CONSOLE_URL>/events/{id}; default no links",
+);
 pub const CURSOR_KEY_PARAMETER: EnvVar = var(
     "CURSOR_KEY_PARAMETER",
     true,
@@ -94,7 +99,7 @@ pub const BINARIES: &[(&str, &[EnvVar])] = &[
     ),
     (
         "daily-report",
-        &[TABLE_NAME, RETENTION_DAYS, SENDER, RECIPIENTS],
+        &[TABLE_NAME, RETENTION_DAYS, SENDER, RECIPIENTS, CONSOLE_URL],
     ),
     (
         "query-error-logs",

@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use domain::envelope::{Envelope, DT_AGENT_CONFIG_UPDATE};
 use domain::ports::{AgentStore, ConfigPusher, EventStore, Mailer};
 use domain::usecases::agent::{QueryErrorLogs, RunSummary};
-use domain::usecases::report::send_daily_report;
+use domain::usecases::report::{send_linked_daily_report, ConsoleUrl};
 use serde_json::Value;
 
 /// HandleMonitoringEvents: one envelope from the master bus. Only an
@@ -41,11 +41,25 @@ pub async fn handle_deployment_event(
     Ok(master.handle_agent_json(payload, now).await?)
 }
 
-/// DailyReport: the previous UTC day, or `{"date": "YYYY-MM-DD"}`.
+/// DailyReport: the previous UTC day, or `{"date": "YYYY-MM-DD"}`, with
+/// no console links.
 pub async fn daily_report(
     events: &dyn EventStore,
     agents: &dyn AgentStore,
     mailer: &dyn Mailer,
+    payload: &Value,
+    now: DateTime<Utc>,
+) -> Result<String, Error> {
+    linked_daily_report(events, agents, mailer, None, payload, now).await
+}
+
+/// DailyReport with each event linked to its page of the console
+/// (`CONSOLE_URL`) when one is given.
+pub async fn linked_daily_report(
+    events: &dyn EventStore,
+    agents: &dyn AgentStore,
+    mailer: &dyn Mailer,
+    console: Option<&ConsoleUrl>,
     payload: &Value,
     now: DateTime<Utc>,
 ) -> Result<String, Error> {
@@ -55,7 +69,7 @@ pub async fn daily_report(
         }
         None => now.date_naive() - chrono::Duration::days(1),
     };
-    let sent = send_daily_report(events, agents, mailer, day, now).await?;
+    let sent = send_linked_daily_report(events, agents, mailer, day, now, console).await?;
     tracing::info!(%day, message = %sent, "daily report sent");
     Ok(sent)
 }

@@ -13,6 +13,7 @@ use domain::alerts::{AlertsConfig, ChannelKind};
 use domain::model::{AccountId, AgentConfig, AgentId, Region};
 use domain::usecases::agent::{AgentSettings, QueryErrorLogs};
 use domain::usecases::notify::Notifier;
+use domain::usecases::report::ConsoleUrl;
 use domain::window::WindowPolicy;
 
 /// The table, as every master function opens it (TTLs need the retention).
@@ -54,6 +55,20 @@ pub fn ses_mailer<F: Fn(&str) -> Option<String>>(
         env.required(SENDER)?,
         env.list(RECIPIENTS)?,
     ))
+}
+
+/// The console the daily report links its events to (`CONSOLE_URL`), if any.
+pub fn console_url<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+) -> Result<Option<ConsoleUrl>, ConfigError> {
+    env.optional(CONSOLE_URL)
+        .map(|url| {
+            url.parse().map_err(|reason| ConfigError::Invalid {
+                name: CONSOLE_URL.name,
+                reason,
+            })
+        })
+        .transpose()
 }
 
 /// The bus the agent publishes to: its own account's default bus, in its region.
@@ -188,4 +203,24 @@ pub async fn notify_adapters<F: Fn(&str) -> Option<String>>(
             sns: aws_sdk_sns::Client::new(config),
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_console_url_is_optional_and_checked() {
+        let none = Env(|_: &str| None);
+        assert_eq!(console_url(&none), Ok(None));
+        let set =
+            Env(|k: &str| (k == "CONSOLE_URL").then(|| "https://ops.example.com/console/".into()));
+        assert_eq!(
+            console_url(&set).unwrap().unwrap().as_str(),
+            "https://ops.example.com/console"
+        );
+        let bad = Env(|k: &str| (k == "CONSOLE_URL").then(|| "ops.example.com".into()));
+        let err = console_url(&bad).unwrap_err().to_string();
+        assert!(err.contains("CONSOLE_URL") && err.contains("http"), "{err}");
+    }
 }

@@ -85,6 +85,8 @@ pub struct LocalOptions {
     /// The token a non-loopback listen requires (`--token-file`,
     /// `MONITORING_TOKEN`); generated and printed once when absent.
     pub token: Option<String>,
+    /// Where the midnight report's events link to (`--console-url`).
+    pub console_url: Option<domain::usecases::report::ConsoleUrl>,
 }
 
 /// The schedule, in whole minutes, that stands for `--interval` in the config.

@@ -5,7 +5,7 @@ use super::{BoxError, DataDir};
 use adapters::outbox::OutboxMailer;
 use adapters::sqlite::SqliteStore;
 use chrono::{DateTime, Duration as ChronoDuration, NaiveDate, Utc};
-use domain::usecases::report::send_daily_report;
+use domain::usecases::report::{send_linked_daily_report, ConsoleUrl};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,18 +18,26 @@ fn next_midnight(now: DateTime<Utc>) -> DateTime<Utc> {
         .and_utc()
 }
 
-/// Writes the report of `day` to the outbox and answers its path.
-pub async fn write_report(data_dir: &Path, day: NaiveDate) -> Result<String, BoxError> {
+/// Writes the report of `day` to the outbox, its events linked to `console`
+/// when given, and answers its path.
+pub async fn write_report(
+    data_dir: &Path,
+    day: NaiveDate,
+    console: Option<&ConsoleUrl>,
+) -> Result<String, BoxError> {
     let dir = DataDir(data_dir.to_owned());
     let store = dir.open_store()?;
     let mailer = OutboxMailer::new(dir.outbox());
-    Ok(send_daily_report(store.as_ref(), store.as_ref(), &mailer, day, Utc::now()).await?)
+    let store = store.as_ref();
+    Ok(send_linked_daily_report(store, store, &mailer, day, Utc::now(), console).await?)
 }
 
-/// Writes yesterday's report just after each UTC midnight, until `stop`.
+/// Writes yesterday's report just after each UTC midnight, its events
+/// linked to `console`, until `stop`.
 pub(super) fn spawn_midnight_reports(
     store: Arc<SqliteStore>,
     outbox: OutboxMailer,
+    console: Option<ConsoleUrl>,
     mut stop: watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
@@ -40,7 +48,8 @@ pub(super) fn spawn_midnight_reports(
             tokio::select! {
                 _ = tokio::time::sleep(wait) => {
                     let day = Utc::now().date_naive() - ChronoDuration::days(1);
-                    match send_daily_report(store.as_ref(), store.as_ref(), &outbox, day, Utc::now()).await {
+                    let s = store.as_ref();
+                    match send_linked_daily_report(s, s, &outbox, day, Utc::now(), console.as_ref()).await {
                         Ok(path) => tracing::info!(%day, %path, "daily report written"),
                         Err(e) => tracing::warn!(%day, "daily report failed: {e}"),
                     }

@@ -62,6 +62,7 @@ pub async fn run_local(opts: LocalOptions) -> Result<(), BoxError> {
     let report_task = spawn_midnight_reports(
         store.clone(),
         OutboxMailer::new(dir.outbox()),
+        opts.console_url.clone(),
         stop_rx.clone(),
     );
     if !opts.alerts.channels.is_empty() {

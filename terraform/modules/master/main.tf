@@ -93,6 +93,7 @@ locals {
         RETENTION_DAYS = tostring(var.retention_days)
         SENDER         = var.report_sender
         RECIPIENTS     = join(",", [for r in var.report_recipients : trimspace(r)])
+        CONSOLE_URL    = var.console_url == null ? "" : var.console_url
       }
     }
     list_events = {

@@ -394,9 +394,14 @@ variable "alert_storm" {
 }
 
 variable "console_url" {
-  description = "Base URL of the console; alerts link to <console_url>/events/<id>. null: no link."
+  description = "Base URL of the console (e.g. https://console.example.com/console): alerts and the daily report (CONSOLE_URL) link each event to <console_url>/events/<id>. null: no links."
   type        = string
   default     = null
+
+  validation {
+    condition     = var.console_url == null || can(regex("^https?://[^/\\s?#\"<>`\\\\][^\\s?#\"<>`\\\\]*$", var.console_url))
+    error_message = "console_url must be an http(s) URL without spaces, query or fragment."
+  }
 }
 
 variable "notify_max_retry_attempts" {
