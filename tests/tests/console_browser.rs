@@ -5,190 +5,49 @@
 //! change answered with the 412 message, and an agent config edit (the API's
 //! validation error beside the field, then a valid change and its version
 //! bump). axe-core (pinned, installed by `ops/browser-tools`) runs on every
-//! page: no serious or critical violation.
+//! page: no serious or critical violation. And the daily report e-mail as a
+//! mail client shows it: the HTML part of a real `monitoring report` .eml.
 //!
 //! Skipped, saying so, only when chromium is absent and `CI` is unset.
-//! `UPDATE_SCREENSHOTS=1` rewrites docs/console-*.png.
+//! `UPDATE_SCREENSHOTS=1` rewrites docs/console-*.png and docs/report-email.png.
 
+mod browser;
 mod support;
 
-use fantoccini::{Client, ClientBuilder, Locator};
+use browser::{
+    axe, browser_tools, chromium, click_button, copy_dir, find, repo, screenshot, text_of,
+    wait_text,
+};
+use fantoccini::Locator;
 use serde_json::json;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant};
-use support::{free_port, get, put, wait_until};
+use support::{get, monitoring_bin, put, Server};
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn on_path(bin: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {bin}")])
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-/// A child process killed on drop.
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Waits for an element and answers it.
-async fn find(c: &Client, css: &str) -> fantoccini::elements::Element {
-    c.wait()
-        .at_most(Duration::from_secs(15))
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("no element {css}: {e}"))
-}
-
-async fn text_of(c: &Client, css: &str) -> String {
-    find(c, css).await.text().await.unwrap()
-}
-
-/// Waits until the element's text contains `needle`.
-async fn wait_text(c: &Client, css: &str, needle: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        if let Ok(e) = c.find(Locator::Css(css)).await {
-            if let Ok(t) = e.text().await {
-                if t.contains(needle) {
-                    return t;
-                }
-                if Instant::now() > deadline {
-                    panic!("{css} says {t:?}, not {needle:?}");
-                }
-            }
-        }
-        assert!(Instant::now() < deadline, "no {css} saying {needle:?}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-async fn click_button(c: &Client, label: &str) {
-    let xpath = format!("//button[normalize-space()='{label}']");
-    c.wait()
-        .at_most(Duration::from_secs(15))
-        .for_element(Locator::XPath(&xpath))
-        .await
-        .unwrap_or_else(|e| panic!("no button {label}: {e}"))
-        .click()
-        .await
-        .unwrap();
-}
-
-/// Injects axe-core and fails on any serious or critical violation.
-async fn axe(c: &Client, axe_source: &str, page: &str) {
-    c.execute(&format!("{axe_source}\n;return true;"), vec![])
-        .await
-        .expect("axe-core loads");
-    let found = c
-        .execute_async(
-            "const done = arguments[arguments.length - 1];
-             axe.run(document, { resultTypes: ['violations'] }).then(
-               (r) => done(r.violations
-                 .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-                 .map((v) => `${v.impact} ${v.id}: ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)),
-               (e) => done(['axe failed: ' + e]));",
-            vec![],
-        )
-        .await
-        .expect("axe runs");
-    let found: Vec<String> = serde_json::from_value(found).unwrap();
-    assert!(found.is_empty(), "axe on {page}:\n{}", found.join("\n"));
-}
-
-async fn screenshot(c: &Client, name: &str) {
-    if std::env::var("UPDATE_SCREENSHOTS").as_deref() != Ok("1") {
-        return;
-    }
-    let png = c.screenshot().await.expect("screenshot");
-    std::fs::write(repo().join(format!("docs/console-{name}.png")), png).unwrap();
+/// `monitoring local` on a copy of the sample logs, once it has read them.
+fn sample_server(dir: &Path) -> Server {
+    let logs = dir.join("logs");
+    copy_dir(&repo().join("samples/logs"), &logs);
+    let server = Server::start(&dir.join("data"), &logs);
+    server.wait_until("the sample events are stored", || {
+        server.get("/events?severity=critical").1["items"]
+            .as_array()
+            .is_some_and(|i| !i.is_empty())
+            && server.get("/agents").1["items"][0]["last_run"].is_object()
+    });
+    server
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_console_triages_in_a_real_browser() {
-    if !(on_path("chromium") && on_path("chromedriver")) {
-        if std::env::var_os("CI").is_some() {
-            panic!("chromium and chromium-driver are required in CI: run ops/browser-tools");
-        }
-        eprintln!("SKIPPED the_console_triages_in_a_real_browser: chromium or chromedriver is not installed (ops/browser-tools installs them)");
+    let Some(axe_source) = browser_tools("the_console_triages_in_a_real_browser") else {
         return;
-    }
-    let tools = Command::new(repo().join("ops/browser-tools"))
-        .stderr(Stdio::inherit())
-        .output()
-        .expect("ops/browser-tools runs");
-    assert!(tools.status.success(), "ops/browser-tools failed");
-    let axe_path = String::from_utf8(tools.stdout).unwrap().trim().to_owned();
-    let axe_source = std::fs::read_to_string(&axe_path).expect("axe.min.js");
-
-    // monitoring local on a copy of the sample logs.
+    };
     let dir = tempfile::tempdir().unwrap();
-    let logs = dir.path().join("logs");
-    copy_dir(&repo().join("samples/logs"), &logs);
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let _server = Proc(
-        Command::new(assert_cmd::cargo::cargo_bin("monitoring"))
-            .args(["local", "--listen", &format!("127.0.0.1:{port}")])
-            .args(["--interval", "300ms"])
-            .arg("--data-dir")
-            .arg(dir.path().join("data"))
-            .arg("--logs")
-            .arg(&logs)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("monitoring starts"),
-    );
-    wait_until("the sample events are stored", || {
-        get(&base, "/events?severity=critical").1["items"]
-            .as_array()
-            .is_some_and(|i| !i.is_empty())
-            && get(&base, "/agents").1["items"][0]["last_run"].is_object()
-    });
-
-    let driver_port = free_port();
-    let _driver = Proc(
-        Command::new("chromedriver")
-            .arg(format!("--port={driver_port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("chromedriver starts"),
-    );
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        json!({ "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,1000"] }),
-    );
-    let mut client = None;
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while client.is_none() {
-        match ClientBuilder::rustls()
-            .expect("rustls")
-            .capabilities(caps.clone())
-            .connect(&format!("http://127.0.0.1:{driver_port}"))
-            .await
-        {
-            Ok(c) => client = Some(c),
-            Err(e) if Instant::now() < deadline => {
-                let _ = e;
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-            Err(e) => panic!("chromedriver does not answer: {e}"),
-        }
-    }
-    let c = client.unwrap();
+    let server = sample_server(dir.path());
+    let base = server.base.clone();
+    let (_driver, c) = chromium("1280,1000").await;
 
     // The events list: `/` redirects to it.
     c.goto(&format!("{base}/")).await.unwrap();
@@ -198,7 +57,7 @@ async fn the_console_triages_in_a_real_browser() {
     assert!(rows.len() >= 5, "only {} rows", rows.len());
     find(&c, "td.spark svg").await;
     axe(&c, &axe_source, "events").await;
-    screenshot(&c, "events").await;
+    screenshot(&c, "console-events").await;
 
     // Filter on critical: the filter goes into the URL, every row is critical.
     find(&c, "input[name=severity][value=critical]")
@@ -263,7 +122,7 @@ async fn the_console_triages_in_a_real_browser() {
     );
     find(&c, ".chart-box svg").await;
     axe(&c, &axe_source, "one event").await;
-    screenshot(&c, "event").await;
+    screenshot(&c, "console-event").await;
 
     // Acknowledge, then resolve; both survive a reload.
     click_button(&c, "Acknowledge").await;
@@ -297,7 +156,7 @@ async fn the_console_triages_in_a_real_browser() {
     c.goto(&format!("{base}/console/agents")).await.unwrap();
     find(&c, "tbody tr a").await;
     axe(&c, &axe_source, "agents").await;
-    screenshot(&c, "agents").await;
+    screenshot(&c, "console-agents").await;
     find(&c, "tbody tr a").await.click().await.unwrap();
     let schedule = find(&c, "#cfg-schedule_minutes").await;
     let agent_id = c
@@ -348,8 +207,145 @@ async fn the_console_triages_in_a_real_browser() {
     find(&c, ".cards").await;
     assert!(text_of(&c, ".cards").await.contains("occurrences"));
     axe(&c, &axe_source, "overview").await;
-    screenshot(&c, "overview").await;
+    screenshot(&c, "console-overview").await;
 
+    c.close().await.unwrap();
+}
+
+/// The HTML part of a `.eml` the outbox wrote (base64, as `render_mime` writes it).
+fn html_part(eml: &str) -> String {
+    use base64::Engine;
+    let (_, part) = eml
+        .split_once("Content-Type: text/html; charset=utf-8\r\n")
+        .expect("an HTML part");
+    let body = part.split_once("\r\n\r\n").unwrap().1;
+    let body: String = body.lines().take_while(|l| !l.starts_with("--")).collect();
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(body.trim())
+        .unwrap();
+    String::from_utf8(bytes).unwrap()
+}
+
+/// A colour variable of the console's stylesheet, as the browser computes it
+/// (`--high: #8a3400` -> `rgb(138, 52, 0)`).
+fn console_colour(name: &str) -> String {
+    let css = std::fs::read_to_string(repo().join("handlers/console/style.css")).unwrap();
+    let at = css.find(&format!("--{name}:")).expect(name) + name.len() + 3;
+    let hex = css[at..]
+        .split(';')
+        .next()
+        .unwrap()
+        .trim()
+        .trim_start_matches('#');
+    let c = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).unwrap();
+    format!("rgb({}, {}, {})", c(0), c(2), c(4))
+}
+
+/// The daily report e-mail as a mail client shows it: `monitoring report`
+/// over the sample logs `monitoring local` read (2026-11-25, with
+/// 2026-11-24 before it), its HTML part opened in Chromium from a file:
+/// inline styles only, the console's severity colours, the change against
+/// the day before, and every event linking to its console page, which opens.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_report_email_renders_in_a_real_browser() {
+    let Some(axe_source) = browser_tools("the_report_email_renders_in_a_real_browser") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let server = sample_server(dir.path());
+    // Every file's last record is published once the file has stopped growing.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let out = Command::new(monitoring_bin())
+        .args(["report", "--date", "2026-11-25", "--console-url"])
+        .arg(format!("{}/console/", server.base))
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let eml = std::fs::read_to_string(String::from_utf8(out.stdout).unwrap().trim()).unwrap();
+    let html = html_part(&eml);
+    for banned in ["<style", "<link", "<script", "<img", "src=", "url("] {
+        assert!(!html.contains(banned), "{banned} in the report's HTML");
+    }
+    let file = dir.path().join("report.html");
+    std::fs::write(&file, &html).unwrap();
+
+    let (_driver, c) = chromium("760,1000").await;
+    c.goto(&format!("file://{}", file.display())).await.unwrap();
+    let overview = server.get("/overview?date=2026-11-25").1;
+    let heading = text_of(&c, "h1").await;
+    assert_eq!(heading, "Daily report for 2026-11-25");
+    let total = text_of(&c, "td").await;
+    assert!(
+        total.contains(&overview["occurrences"].to_string()),
+        "{total}"
+    );
+    for figure in ["occurrences", "events"] {
+        let change = text_of(&c, &format!("[data-change={figure}]")).await;
+        assert!(change.contains("vs 2026-11-24"), "{figure}: {change}");
+    }
+
+    // Each top event links to its console page; every link names a stored event.
+    let links = c
+        .find_all(Locator::Css("a[href*='/console/events/']"))
+        .await
+        .unwrap();
+    let mut hrefs = Vec::new();
+    for a in &links {
+        hrefs.push(a.attr("href").await.unwrap().unwrap());
+    }
+    for e in overview["top"].as_array().unwrap() {
+        let url = format!(
+            "{}/console/events/{}",
+            server.base,
+            e["id"].as_str().unwrap()
+        );
+        assert!(hrefs.contains(&url), "no link {url} in {hrefs:?}");
+    }
+    for href in &hrefs {
+        let id = href.rsplit('/').next().unwrap();
+        assert_eq!(server.get(&format!("/events/{id}")).0, 200, "{href}");
+    }
+
+    // The severity badges wear the console's colours.
+    let badges = c.find_all(Locator::Css("[data-severity]")).await.unwrap();
+    assert!(badges.len() >= hrefs.len());
+    for b in badges {
+        let severity = b.attr("data-severity").await.unwrap().unwrap();
+        let style = c
+            .execute(
+                "const s = getComputedStyle(arguments[0]); return [s.color, s.backgroundColor];",
+                vec![serde_json::to_value(&b).unwrap()],
+            )
+            .await
+            .unwrap();
+        let want = json!([
+            console_colour(&severity),
+            console_colour(&format!("{severity}-bg"))
+        ]);
+        assert_eq!(style, want, "{severity} badge");
+    }
+    axe(&c, &axe_source, "report e-mail").await;
+    // The whole message in the window: its height plus the window's own frame.
+    let size = c
+        .execute(
+            "return [document.documentElement.scrollHeight, window.outerHeight - window.innerHeight]",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let height = size[0].as_u64().unwrap().min(3000) + size[1].as_u64().unwrap();
+    c.set_window_size(760, height as u32).await.unwrap();
+    screenshot(&c, "report-email").await;
+
+    // A link opens the event in the console.
+    c.goto(&hrefs[0]).await.unwrap();
+    find(&c, "pre.sample").await;
     c.close().await.unwrap();
 }
 
@@ -360,36 +356,7 @@ async fn the_console_triages_in_a_real_browser() {
 #[ignore = "a benchmark: ops/bench runs it against a filled store"]
 async fn events_page_first_rows_benchmark() {
     let url = std::env::var("CONSOLE_BENCH_URL").expect("CONSOLE_BENCH_URL");
-    let driver_port = free_port();
-    let _driver = Proc(
-        Command::new("chromedriver")
-            .arg(format!("--port={driver_port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("chromedriver starts"),
-    );
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        json!({ "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,1000"] }),
-    );
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let c = loop {
-        match ClientBuilder::rustls()
-            .expect("rustls")
-            .capabilities(caps.clone())
-            .connect(&format!("http://127.0.0.1:{driver_port}"))
-            .await
-        {
-            Ok(c) => break c,
-            Err(e) if Instant::now() < deadline => {
-                let _ = e;
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-            Err(e) => panic!("chromedriver does not answer: {e}"),
-        }
-    };
+    let (_driver, c) = chromium("1280,1000").await;
     let mut times = Vec::new();
     for _ in 0..6 {
         c.goto(&url).await.unwrap();
@@ -410,17 +377,4 @@ async fn events_page_first_rows_benchmark() {
     let worst = times.iter().cloned().fold(0.0, f64::max);
     println!("first-rows-ms: {worst:.0}");
     c.close().await.unwrap();
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
