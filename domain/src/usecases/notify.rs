@@ -1,11 +1,15 @@
 //! Notify: deliver each store write that alerts to the channels that want
 //! it, once per channel, through storm control; then the storm summaries.
 
-use crate::alerts::{agent_problems, render, AlertsConfig, Channel, Message, MessageBody, Summary};
+use crate::alerts::{
+    agent_problems, render, AlertsConfig, Channel, Message, MessageBody, Summary, Transition,
+};
 use crate::model::Agent;
 use crate::ports::{
-    Admission, AlertOutbox, AlertSender, DeliveryLog, HeldBack, PendingChange, PortError, SendError,
+    Admission, AgentStore, AlertOutbox, AlertSender, DeliveryLog, HeldBack, PendingChange,
+    PortError, SendError,
 };
+use crate::usecases::report::all_agents;
 use chrono::{DateTime, Utc};
 use futures_util::future::join_all;
 use std::collections::HashSet;
@@ -168,6 +172,29 @@ impl Notifier<'_> {
             Ok(()) => (name, Ok(delivered)),
             Err(e) => (name, Err(failed(e))),
         }
+    }
+
+    /// The agent alerts over every agent the store knows; nothing is read
+    /// when no channel wants agent alerts. Local mode runs it every few
+    /// seconds, the notify Lambda on its one-minute schedule.
+    pub async fn check_all_agents(
+        &self,
+        agents: &dyn AgentStore,
+        now: DateTime<Utc>,
+    ) -> Result<NotifyReport, NotifyError> {
+        let wanted = self
+            .config
+            .channels
+            .iter()
+            .any(|c| c.transitions.contains(&Transition::Agent));
+        if !wanted {
+            return Ok(NotifyReport::default());
+        }
+        let all = all_agents(agents).await.map_err(|error| NotifyError {
+            channel: "(agents)".into(),
+            error,
+        })?;
+        self.check_agents(&all, now).await
     }
 
     /// UpdateDeployment's alerts: each agent problem ([`agent_problems`]) to

@@ -1,4 +1,5 @@
-//! Notify: the events table's stream records into alerts, once per channel.
+//! Notify: the events table's stream records into alerts, once per channel;
+//! each minute, the storm summaries and the agents' alerts.
 
 use handlers::lambda::{self, Error};
 use lambda_http::lambda_runtime::{run, service_fn, LambdaEvent};
@@ -12,9 +13,11 @@ async fn main() -> Result<(), Error> {
         lambda::or_fail_init(lambda::notify_adapters(&lambda::process_env(), &config).await).await;
     lambda::warm("dynamodb", adapters.log.describe()).await;
     let notifier = &adapters.notifier();
+    let agents = &adapters.agents;
     run(service_fn(|event: LambdaEvent<Value>| async move {
-        let batch = lambda::notify_stream_batch(notifier, &event.payload, chrono::Utc::now()).await;
-        Ok::<_, Error>(batch)
+        lambda::notify_invocation(notifier, agents, &event.payload, chrono::Utc::now())
+            .await
+            .map_err(Error::from)
     }))
     .await
 }

@@ -131,7 +131,10 @@ pub const BINARIES: &[(&str, &[EnvVar])] = &[
             AGENT_BUS_ARN_TEMPLATE,
         ],
     ),
-    ("notify", &[DELIVERIES_TABLE, ALERT_CHANNELS, ALERT_SENDER]),
+    (
+        "notify",
+        &[DELIVERIES_TABLE, ALERT_CHANNELS, ALERT_SENDER, TABLE_NAME],
+    ),
 ];
 
 /// A missing or invalid environment variable, named.

@@ -4,7 +4,7 @@
 use adapters::aws::dynamodb::event_from_stream_image;
 use chrono::{DateTime, Utc};
 use domain::alerts::Change;
-use domain::ports::PendingChange;
+use domain::ports::{AgentStore, PendingChange};
 use domain::usecases::notify::Notifier;
 use serde_json::Value;
 
@@ -119,6 +119,36 @@ pub async fn notify_stream_batch(
         "notify batch"
     );
     batch
+}
+
+/// Whether a payload is the one-minute schedule's rather than a stream batch.
+pub fn is_scheduled(payload: &Value) -> bool {
+    payload.get("Records").is_none()
+}
+
+/// One notify invocation. A stream batch is delivered with its partial
+/// batch response. The schedule's invocation also checks the agents
+/// (UpdateDeployment keeps them in the events table): a failure there fails
+/// the invocation, so it shows in the function's errors; the next minute's
+/// run tries again, and the delivery log keeps it from repeating a channel.
+pub async fn notify_invocation(
+    notifier: &Notifier<'_>,
+    agents: &dyn AgentStore,
+    payload: &Value,
+    now: DateTime<Utc>,
+) -> Result<NotifyBatch, String> {
+    let checked = if is_scheduled(payload) {
+        notifier
+            .check_all_agents(agents, now)
+            .await
+            .map(|r| r.sent)
+            .map_err(|e| format!("agent alerts: {e}"))
+    } else {
+        Ok(0)
+    };
+    let mut batch = notify_stream_batch(notifier, payload, now).await;
+    batch.sent += checked?;
+    Ok(batch)
 }
 
 #[cfg(test)]

@@ -155,6 +155,9 @@ pub struct NotifyAdapters {
     pub alerts: AlertsConfig,
     pub log: DeliveryTable,
     pub sender: AwsChannels,
+    /// The events table, for the agents UpdateDeployment keeps there (the
+    /// schedule's agent alerts); notify writes nothing to it.
+    pub agents: DynamoStore,
 }
 
 impl NotifyAdapters {
@@ -191,9 +194,11 @@ pub async fn notify_adapters<F: Fn(&str) -> Option<String>>(
     if wants_email && from.is_empty() {
         return Err(ConfigError::Missing(ALERT_SENDER.name).to_string());
     }
+    let events_table = env.required(TABLE_NAME).map_err(|e| e.to_string())?;
     resolve_secrets(&aws_sdk_ssm::Client::new(config), &mut alerts).await?;
     let http = HttpDelivery::new(RetryPolicy::default()).map_err(|e| e.to_string())?;
     Ok(NotifyAdapters {
+        agents: DynamoStore::new(aws_sdk_dynamodb::Client::new(config), events_table),
         alerts,
         log: DeliveryTable::new(aws_sdk_dynamodb::Client::new(config), table),
         sender: AwsChannels {

@@ -11,7 +11,6 @@ use domain::alerts::{
 };
 use domain::ports::AlertSender;
 use domain::usecases::notify::{message_id, Notifier};
-use domain::usecases::report::all_agents;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -115,22 +114,7 @@ const AGENT_CHECK_EVERY: u64 = 25;
 
 /// UpdateDeployment's alerts, locally: stale agents and configs not applied.
 async fn check_agents(notifier: &Notifier<'_>, store: &SqliteStore) {
-    if !notifier
-        .config
-        .channels
-        .iter()
-        .any(|c| c.transitions.contains(&Transition::Agent))
-    {
-        return;
-    }
-    let result = match all_agents(store).await {
-        Ok(agents) => notifier
-            .check_agents(&agents, Utc::now())
-            .await
-            .map_err(|e| e.to_string()),
-        Err(e) => Err(e.to_string()),
-    };
-    match result {
+    match notifier.check_all_agents(store, Utc::now()).await {
         Ok(r) if r.sent > 0 => tracing::info!(sent = r.sent, "agent alerts delivered"),
         Ok(_) => {}
         Err(e) => tracing::warn!("agent alerts: {e}; retrying"),

@@ -165,6 +165,8 @@ locals {
         DELIVERIES_TABLE = aws_dynamodb_table.deliveries.name
         ALERT_CHANNELS   = local.alert_channels_json
         ALERT_SENDER     = local.alert_email_enabled ? var.report_sender : ""
+        # The agents, for the schedule's agent alerts (read only).
+        TABLE_NAME = aws_dynamodb_table.this.name
       }
     }
   }
@@ -760,11 +762,12 @@ resource "aws_scheduler_schedule" "daily_report" {
 }
 
 # Storm summaries are due when a window ends, whether or not a stream record
-# arrives then: notify runs each minute with an empty payload to send them.
+# arrives then, and an agent turns stale without any write: notify runs each
+# minute with an empty payload to send the summaries and the agent alerts.
 resource "aws_scheduler_schedule" "notify_summaries" {
   count                        = var.notify_zip == null ? 0 : 1
   name                         = "${var.name}-notify-summaries"
-  description                  = "Runs notify each minute to send the storm summaries whose window ended"
+  description                  = "Runs notify each minute: storm summaries whose window ended, agent alerts"
   schedule_expression          = "rate(1 minute)"
   schedule_expression_timezone = "UTC"
   kms_key_arn                  = aws_kms_key.this.arn
@@ -1186,6 +1189,13 @@ data "aws_iam_policy_document" "notify" {
     sid       = "ReadTheEventsStream"
     actions   = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"]
     resources = [aws_dynamodb_table.this.stream_arn]
+  }
+
+  # The schedule's agent alerts read the agents UpdateDeployment keeps.
+  statement {
+    sid       = "ReadTheAgents"
+    actions   = ["dynamodb:Query"]
+    resources = [aws_dynamodb_table.this.arn, "${aws_dynamodb_table.this.arn}/index/*"]
   }
 
   statement {
