@@ -170,6 +170,14 @@ fn events_link_to_the_console_only_when_a_console_url_is_set() {
     assert!(linked
         .text
         .contains("Console: http://127.0.0.1:8080/console/"));
+    // The columns line up: severity and status are padded to their widths.
+    assert!(
+        linked
+            .text
+            .contains("        2  high      open          111111111111 eu-west-1  "),
+        "{}",
+        linked.text
+    );
 }
 
 #[test]

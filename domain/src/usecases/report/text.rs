@@ -75,7 +75,14 @@ fn lines(t: &mut String, title: &str, rows: &[ReportLine], console: Option<&Cons
         let _ = writeln!(
             t,
             "  {:>7}  {:<8}  {:<12}  {} {}  {}  [{}]",
-            l.day_count, l.severity, l.status, l.account, l.region, l.title, l.id
+            l.day_count,
+            // `as_str`: the enums' Display ignores the column width.
+            l.severity.as_str(),
+            l.status.as_str(),
+            l.account,
+            l.region,
+            l.title,
+            l.id
         );
         if let Some(c) = console {
             let _ = writeln!(t, "{LINK_INDENT}{}", c.event(&l.id));
