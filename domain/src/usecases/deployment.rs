@@ -115,12 +115,7 @@ async fn record_report(
     .await
 }
 
-pub(crate) fn new_agent(
-    id: &AgentId,
-    config: AgentConfig,
-    version: u64,
-    now: DateTime<Utc>,
-) -> Agent {
+pub fn new_agent(id: &AgentId, config: AgentConfig, version: u64, now: DateTime<Utc>) -> Agent {
     Agent {
         id: id.clone(),
         account: id.account.clone(),

@@ -53,9 +53,13 @@ fn stream_change(record: &Value) -> Result<Option<PendingChange>, String> {
     else {
         return Ok(None);
     };
+    // An INSERT has no before; some stream readers still hand an empty
+    // `OldImage` with it.
     let before = match images.get("OldImage") {
-        Some(old) => event_from_stream_image(old).map_err(|e| format!("record {id}: {e}"))?,
-        None => None,
+        Some(old) if name == "MODIFY" => {
+            event_from_stream_image(old).map_err(|e| format!("record {id}: {e}"))?
+        }
+        _ => None,
     };
     let change = Change::new(before.as_ref(), &after);
     Ok(change.may_alert().then(|| PendingChange {

@@ -1,7 +1,9 @@
 //! What the end-to-end tests of `monitoring local` share: starting the real
 //! binary on temporary folders, JSON over real HTTP, waiting, appending to
-//! log files. Each test target uses part of it.
+//! log files, a webhook receiver. Each test target uses part of it.
 #![allow(dead_code)]
+
+pub mod receiver;
 
 use serde_json::Value;
 use std::io::Write;
