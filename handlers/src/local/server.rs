@@ -65,27 +65,7 @@ pub async fn run_local(opts: LocalOptions) -> Result<(), BoxError> {
         opts.console_url.clone(),
         stop_rx.clone(),
     );
-    if !opts.alerts.channels.is_empty() {
-        let names: Vec<&str> = opts
-            .alerts
-            .channels
-            .iter()
-            .map(|c| c.name.as_str())
-            .collect();
-        tracing::info!(channels = %names.join(", "), "alerts on");
-    }
-    tracing::info!(
-        "monitoring local: API on http://{addr}, console on http://{addr}/console/, data in {}, logs from {}, agent {} every {}{}",
-        opts.data_dir.display(),
-        opts.logs.display(),
-        agent.settings.id,
-        humantime::format_duration(opts.interval),
-        if opts.follow {
-            ", following the files"
-        } else {
-            ""
-        }
-    );
+    log_start(&opts, addr, &agent.settings.id);
     let mut stop = stop_rx.clone();
     if let Some(t) = &token {
         super::access::print_console_link(addr, t);
@@ -104,6 +84,32 @@ pub async fn run_local(opts: LocalOptions) -> Result<(), BoxError> {
     server_task.await??;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// What the server says once it listens: where the API, console, data and
+/// logs are, and the alert channels.
+fn log_start(opts: &LocalOptions, addr: std::net::SocketAddr, agent: &AgentId) {
+    if !opts.alerts.channels.is_empty() {
+        let names: Vec<&str> = opts
+            .alerts
+            .channels
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect();
+        tracing::info!(channels = %names.join(", "), "alerts on");
+    }
+    tracing::info!(
+        "monitoring local: API on http://{addr}, console on http://{addr}/console/, data in {}, logs from {}, agent {} every {}{}",
+        opts.data_dir.display(),
+        opts.logs.display(),
+        agent,
+        humantime::format_duration(opts.interval),
+        if opts.follow {
+            ", following the files"
+        } else {
+            ""
+        }
+    );
 }
 
 /// HandleMonitoringEvents and UpdateDeployment on their rules; the agent's
