@@ -765,6 +765,7 @@ pub const NOTIFY_ENV: &[(&str, &str)] = &[
         r#"{"channels": [{"name": "ops-mail", "kind": "email", "to": ["ops@example.com"]}]}"#,
     ),
     ("ALERT_SENDER", "alerts@example.com"),
+    ("TABLE_NAME", "monitoring-test"),
 ];
 
 /// The variables of each function.
