@@ -26,15 +26,12 @@ pub const DEFAULT_RULES: &[(&str, Severity)] = &[
 /// Classifies a record, or says it is not an event (`None`).
 #[derive(Debug, Clone)]
 pub struct Classifier {
-    /// Agent rules first, then the defaults.
+    /// The agent's own rules, tried first (the first that matches wins).
     rules: RegexSet,
     severities: Vec<Severity>,
-    /// Index where the default rules start in `rules`.
-    defaults_from: usize,
     exclude: RegexSet,
-    /// The critical defaults as one pattern: whether one matches, without
-    /// the overlapping search of the whole set.
-    critical: Regex,
+    /// The default rules, one pattern per severity, most severe first.
+    defaults: Vec<(Severity, Regex)>,
 }
 
 fn build_set(patterns: &[&str], field: &'static str) -> Result<RegexSet, InvalidValue> {
@@ -47,33 +44,39 @@ fn build_set(patterns: &[&str], field: &'static str) -> Result<RegexSet, Invalid
         .map_err(|e| InvalidValue::new(field, e.to_string()))
 }
 
-/// The default rules of severity critical, which precede the others.
-fn critical_defaults() -> Regex {
-    let critical: Vec<String> = DEFAULT_RULES
-        .iter()
-        .take_while(|(_, s)| *s == Severity::Critical)
-        .map(|(p, _)| format!("(?:{p})"))
-        .collect();
-    Regex::new(&critical.join("|")).expect("default rules compile")
+/// The default rules as one pattern per severity, most severe first. The
+/// rules are listed by decreasing severity, so "the first rule that
+/// matches" is "the most severe pattern that matches": each `is_match`
+/// stops at its first hit instead of an overlapping search of every rule
+/// over the whole record.
+fn default_patterns() -> Vec<(Severity, Regex)> {
+    let mut out: Vec<(Severity, Vec<String>)> = Vec::new();
+    for (p, s) in DEFAULT_RULES {
+        match out.last_mut() {
+            Some((last, group)) if last == s => group.push(format!("(?:{p})")),
+            _ => out.push((*s, vec![format!("(?:{p})")])),
+        }
+    }
+    out.into_iter()
+        .map(|(s, group)| {
+            (
+                s,
+                Regex::new(&group.join("|")).expect("default rules compile"),
+            )
+        })
+        .collect()
 }
 
 impl Classifier {
     /// Compiles the agent's rules (tried first) and exclusions with the defaults.
     pub fn new(rules: &[Rule], exclude: &[String]) -> Result<Self, InvalidValue> {
-        let mut patterns: Vec<&str> = rules.iter().map(|r| r.pattern.as_str()).collect();
-        let mut severities: Vec<Severity> = rules.iter().map(|r| r.severity).collect();
-        let defaults_from = patterns.len();
-        for (p, s) in DEFAULT_RULES {
-            patterns.push(p);
-            severities.push(*s);
-        }
+        let patterns: Vec<&str> = rules.iter().map(|r| r.pattern.as_str()).collect();
         let excl: Vec<&str> = exclude.iter().map(String::as_str).collect();
         Ok(Self {
             rules: build_set(&patterns, "rules")?,
-            severities,
-            defaults_from,
+            severities: rules.iter().map(|r| r.severity).collect(),
             exclude: build_set(&excl, "exclude_patterns")?,
-            critical: critical_defaults(),
+            defaults: default_patterns(),
         })
     }
 
@@ -81,13 +84,19 @@ impl Classifier {
         Self::new(&[], &[]).expect("default rules compile")
     }
 
-    /// First matching rule among `from..`, in order.
-    fn first_match(&self, text: &str, from: usize) -> Option<Severity> {
-        self.rules
-            .matches(text)
+    /// The severity of the first default rule that matches.
+    fn default_severity(&self, text: &str) -> Option<Severity> {
+        self.defaults
             .iter()
-            .find(|i| *i >= from)
-            .map(|i| self.severities[i])
+            .find(|(_, p)| p.is_match(text))
+            .map(|(s, _)| *s)
+    }
+
+    /// Whether a critical default (timeout, OOM, panic) matches.
+    fn critical(&self, text: &str) -> bool {
+        self.defaults
+            .first()
+            .is_some_and(|(s, p)| *s == Severity::Critical && p.is_match(text))
     }
 
     /// The severity of a record, or `None` when it is no error event
@@ -103,9 +112,8 @@ impl Classifier {
             return None;
         }
         // Operator rules win over everything else.
-        if self.defaults_from > 0 {
-            let m = self.rules.matches(record);
-            if let Some(i) = m.iter().next().filter(|i| *i < self.defaults_from) {
+        if !self.rules.is_empty() {
+            if let Some(i) = self.rules.matches(record).iter().next() {
                 return Some(self.severities[i]);
             }
         }
@@ -113,12 +121,7 @@ impl Classifier {
             Some(s) => match &s.level {
                 Some(l) => Some(level_of(l)?),
                 // A JSON record without a level is judged by its message.
-                None => {
-                    return s
-                        .message
-                        .as_deref()
-                        .and_then(|m| self.first_match(m, self.defaults_from))
-                }
+                None => return s.message.as_deref().and_then(|m| self.default_severity(m)),
             },
             None => match level_of_parsed(r) {
                 Some(l) => Some(level_of(l)?),
@@ -127,11 +130,10 @@ impl Classifier {
         };
         match level {
             // A level is trusted, but a critical default (timeout, OOM)
-            // raises an error. The critical defaults come first, so "the
-            // first default that matches is critical" is "one of them matches".
-            Some(Severity::High) if self.critical.is_match(record) => Some(Severity::Critical),
+            // raises an error.
+            Some(Severity::High) if self.critical(record) => Some(Severity::Critical),
             Some(s) => Some(s),
-            None => self.first_match(record, self.defaults_from),
+            None => self.default_severity(record),
         }
     }
 }
@@ -196,14 +198,13 @@ mod tests {
     }
 
     #[test]
-    fn critical_defaults_precede_the_others_so_one_pattern_stands_for_them() {
-        let first_other = DEFAULT_RULES
-            .iter()
-            .position(|(_, s)| *s != Severity::Critical)
-            .unwrap();
-        assert!(DEFAULT_RULES[first_other..]
-            .iter()
-            .all(|(_, s)| *s != Severity::Critical));
+    fn default_rules_are_listed_most_severe_first_so_one_pattern_stands_for_each_severity() {
+        assert!(DEFAULT_RULES.windows(2).all(|w| w[0].1 >= w[1].1));
+        let severities: Vec<Severity> = default_patterns().iter().map(|(s, _)| *s).collect();
+        assert_eq!(
+            severities,
+            [Severity::Critical, Severity::High, Severity::Low]
+        );
         // An ERROR-level record that also names a critical condition is critical.
         assert_eq!(
             c("2026-11-25 10:00:00 ERROR worker panicked"),
