@@ -25,8 +25,10 @@ mod records;
 mod state;
 #[cfg(test)]
 mod tests;
+mod watch;
 
 pub use records::split_file_records;
+pub use watch::FolderWatch;
 
 use crate::atomic_file::write_atomically;
 use async_trait::async_trait;
