@@ -13,12 +13,20 @@ use std::collections::BTreeSet;
 
 type Pairs = BTreeSet<(String, String)>;
 
+/// Every `.tf` file of a module as one body (Terraform reads them as one).
 fn module(name: &str) -> Body {
-    let path = format!(
-        "{}/../terraform/modules/{name}/main.tf",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    hcl::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+    let dir = format!("{}/../terraform/modules/{name}", env!("CARGO_MANIFEST_DIR"));
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "tf"))
+        .collect();
+    files.sort();
+    let text: Vec<String> = files
+        .iter()
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect();
+    hcl::from_str(&text.join("\n")).unwrap()
 }
 
 fn attr<'a>(body: &'a Body, key: &str) -> Option<&'a Expression> {

@@ -6,8 +6,21 @@ fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-fn read(rel: &str) -> String {
-    std::fs::read_to_string(repo_root().join(rel)).unwrap()
+/// Every `.tf` file of a Terraform module, in name order, as one text
+/// (Terraform reads a module's files as one configuration).
+fn module_text(name: &str) -> String {
+    let dir = repo_root().join("terraform/modules").join(name);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "tf"))
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The text of the HCL block that starts with `header` (up to its `{`),
@@ -94,7 +107,7 @@ fn tf_files() -> Vec<(String, String)> {
 
 #[test]
 fn the_master_bus_admits_only_listed_accounts_or_the_organisation_and_only_this_systems_sources() {
-    let main = read("terraform/modules/master/main.tf");
+    let main = module_text("master");
     // The sources the bus admits are exactly those the master's rules handle.
     let sources_line = hcl_attr(hcl_block(&main, "locals {"), "bus_sources").unwrap();
     let mut admitted: Vec<&str> = sources_line
@@ -158,7 +171,7 @@ fn the_master_bus_admits_only_listed_accounts_or_the_organisation_and_only_this_
     }
     // The agents' default bus, in turn, takes config pushes only from the
     // master's account, only as monitoring.master, and routes only those.
-    let agent = read("terraform/modules/agent/main.tf");
+    let agent = module_text("agent");
     let default_bus = hcl_block(&agent, "data \"aws_iam_policy_document\" \"default_bus\" {");
     let statement = hcl_block(default_bus, "statement {");
     assert!(
@@ -182,7 +195,7 @@ fn the_master_bus_admits_only_listed_accounts_or_the_organisation_and_only_this_
 
 #[test]
 fn the_cursor_key_is_a_securestring_and_no_function_environment_holds_a_secret() {
-    let main = read("terraform/modules/master/main.tf");
+    let main = module_text("master");
     let parameter = hcl_block(&main, "resource \"aws_ssm_parameter\" \"cursor_key\" {");
     assert_eq!(hcl_attr(parameter, "type"), Some("\"SecureString\""));
     assert_eq!(hcl_attr(parameter, "key_id"), Some("aws_kms_key.this.arn"));
