@@ -57,25 +57,51 @@ pub struct Master<'a> {
     pub pusher: &'a dyn ConfigPusher,
 }
 
-impl Master<'_> {
-    /// HandleMonitoringEvents' entry: a JSON payload that must be an
-    /// envelope routed to it. Only the occurrence path is reachable from
-    /// here, so that function's binary does not carry UpdateDeployment's.
-    pub async fn handle_occurrence_json(
-        &self,
-        payload: serde_json::Value,
-        now: DateTime<Utc>,
-    ) -> Result<Outcome, PortError> {
-        let env = match envelope_of(payload) {
-            Ok(env) => env,
-            Err(skip) => return Ok(skip),
-        };
-        match Inbound::occurrence(&env) {
-            Ok(o) => self.record(&o, now).await,
-            Err(e) => Ok(self.not_for(&env, Target::HandleMonitoringEvents, e)),
-        }
+/// HandleMonitoringEvents' entry: a JSON payload that must be an envelope
+/// routed to it. It needs the event store alone: that function neither reads
+/// nor writes agents (its IAM role allows no agent access), and only the
+/// occurrence path is reachable from here, so its binary does not carry
+/// UpdateDeployment's.
+pub async fn handle_occurrence_json(
+    events: &dyn EventStore,
+    payload: serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<Outcome, PortError> {
+    let env = match envelope_of(payload) {
+        Ok(env) => env,
+        Err(skip) => return Ok(skip),
+    };
+    match Inbound::occurrence(&env) {
+        Ok(o) => record(events, &o, now).await,
+        Err(e) => Ok(not_for(&env, Target::HandleMonitoringEvents, e)),
     }
+}
 
+/// Stores one occurrence idempotently.
+async fn record(
+    events: &dyn EventStore,
+    o: &Occurrence,
+    now: DateTime<Utc>,
+) -> Result<Outcome, PortError> {
+    Ok(events.record(o, now).await?.into())
+}
+
+/// The skip of an envelope that `function` cannot take: one routed to
+/// another function says so, others say why they are at fault.
+fn not_for(env: &Envelope, function: Target, e: InboundError) -> Outcome {
+    match route(&env.source, &env.detail_type) {
+        Some(t) if t != function => Outcome::skipped(format!(
+            "{} / {} is for {}, not {}",
+            env.source,
+            env.detail_type,
+            t.name(),
+            function.name()
+        )),
+        _ => Outcome::skipped(e.to_string()),
+    }
+}
+
+impl Master<'_> {
     /// UpdateDeployment's entry: a JSON payload that must be an envelope
     /// routed to it.
     pub async fn handle_agent_json(
@@ -89,22 +115,7 @@ impl Master<'_> {
         };
         match Inbound::agent_message(&env) {
             Ok(m) => self.dispatch(&Inbound::Agent(Box::new(m)), now).await,
-            Err(e) => Ok(self.not_for(&env, Target::UpdateDeployment, e)),
-        }
-    }
-
-    /// The skip of an envelope that `function` cannot take: one routed to
-    /// another function says so, others say why they are at fault.
-    fn not_for(&self, env: &Envelope, function: Target, e: InboundError) -> Outcome {
-        match route(&env.source, &env.detail_type) {
-            Some(t) if t != function => Outcome::skipped(format!(
-                "{} / {} is for {}, not {}",
-                env.source,
-                env.detail_type,
-                t.name(),
-                function.name()
-            )),
-            _ => Outcome::skipped(e.to_string()),
+            Err(e) => Ok(not_for(&env, Target::UpdateDeployment, e)),
         }
     }
 
@@ -124,7 +135,7 @@ impl Master<'_> {
         now: DateTime<Utc>,
     ) -> Result<Outcome, PortError> {
         match inbound {
-            Inbound::Occurrence(o) => self.record(o, now).await,
+            Inbound::Occurrence(o) => record(self.events, o, now).await,
             Inbound::Agent(m) => match record_agent_message(self.agents, self.pusher, m, now).await
             {
                 Ok(_) => Ok(Outcome::AgentUpdated),
@@ -133,30 +144,11 @@ impl Master<'_> {
             },
         }
     }
-
-    /// Stores one occurrence idempotently.
-    pub async fn record(&self, o: &Occurrence, now: DateTime<Utc>) -> Result<Outcome, PortError> {
-        Ok(self.events.record(o, now).await?.into())
-    }
 }
 
 /// The envelope in a payload, or the skip of a payload that is none.
 fn envelope_of(payload: serde_json::Value) -> Result<Envelope, Outcome> {
     Envelope::from_payload(payload).map_err(Outcome::skipped)
-}
-
-/// The pusher of a function that never pushes configs (HandleMonitoringEvents):
-/// it only takes occurrences, so the dispatcher never calls it.
-pub struct NoPusher;
-
-#[async_trait::async_trait]
-impl ConfigPusher for NoPusher {
-    async fn push(&self, agent: &crate::model::Agent) -> Result<(), PortError> {
-        Err(PortError::Permanent(format!(
-            "this function does not push configs (agent {})",
-            agent.id
-        )))
-    }
 }
 
 #[cfg(test)]
@@ -204,7 +196,7 @@ mod tests {
             json!({"version": "1"}),
         );
         assert_eq!(
-            master.handle_occurrence_json(heartbeat, now()).await,
+            handle_occurrence_json(&events, heartbeat, now()).await,
             Ok(Outcome::Skipped {
                 reason: "monitoring.agent / Agent Heartbeat is for update-deployment, not handle-monitoring-events".into()
             })
@@ -215,7 +207,7 @@ mod tests {
                 reason: "aws.cloudwatch / CloudWatch Alarm State Change is for handle-monitoring-events, not update-deployment".into()
             })
         );
-        let garbage = master.handle_occurrence_json(json!([1]), now()).await;
+        let garbage = handle_occurrence_json(&events, json!([1]), now()).await;
         assert!(
             matches!(&garbage, Ok(Outcome::Skipped { reason }) if reason.starts_with("not an EventBridge envelope")),
             "{garbage:?}"
@@ -228,13 +220,8 @@ mod tests {
         events
             .expect_record()
             .returning(|_, _| Err(PortError::Permanent("AccessDeniedException".into())));
-        let master = Master {
-            events: &events,
-            agents: &MockAgentStore::new(),
-            pusher: &MockConfigPusher::new(),
-        };
         assert_eq!(
-            master.handle_occurrence_json(alarm(), now()).await,
+            handle_occurrence_json(&events, alarm(), now()).await,
             Err(PortError::Permanent("AccessDeniedException".into()))
         );
         assert_eq!(

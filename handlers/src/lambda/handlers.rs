@@ -2,7 +2,7 @@
 //! ports so that tests call them with the payloads Lambda would deliver.
 
 use super::Error;
-use crate::master::{Master, NoPusher, Outcome};
+use crate::master::{handle_occurrence_json, Master, Outcome};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::envelope::{Envelope, DT_AGENT_CONFIG_UPDATE};
 use domain::ports::{AgentStore, ConfigPusher, EventStore, Mailer};
@@ -12,17 +12,13 @@ use serde_json::Value;
 
 /// HandleMonitoringEvents: one envelope from the master bus. Only an
 /// envelope at fault is skipped; a store failure fails the invocation.
-pub async fn handle_monitoring_event<S: EventStore + AgentStore>(
-    store: &S,
+/// It takes the event store alone: the function's role allows no agent access.
+pub async fn handle_monitoring_event(
+    events: &dyn EventStore,
     payload: Value,
     now: DateTime<Utc>,
 ) -> Result<Outcome, Error> {
-    let master = Master {
-        events: store,
-        agents: store,
-        pusher: &NoPusher,
-    };
-    Ok(master.handle_occurrence_json(payload, now).await?)
+    Ok(handle_occurrence_json(events, payload, now).await?)
 }
 
 /// UpdateDeployment: one agent lifecycle envelope.
