@@ -6,27 +6,24 @@
 #![cfg(feature = "aws")]
 
 use domain::inbound::{routes_to, Target};
+use e2e_tests::terraform_check::Tree;
 use hcl::eval::{Context, Evaluate};
 use hcl::{Body, Expression};
 use serde_json::Value;
 use std::collections::BTreeSet;
+use std::path::Path;
 
 type Pairs = BTreeSet<(String, String)>;
 
 /// Every `.tf` file of a module as one body (Terraform reads them as one).
 fn module(name: &str) -> Body {
     let dir = format!("{}/../terraform/modules/{name}", env!("CARGO_MANIFEST_DIR"));
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "tf"))
-        .collect();
-    files.sort();
-    let text: Vec<String> = files
+    let tree = Tree::from_dir(Path::new(&dir)).unwrap();
+    let texts: Vec<&str> = tree.modules[""]
         .iter()
-        .map(|p| std::fs::read_to_string(p).unwrap())
+        .map(|(_, text)| text.as_str())
         .collect();
-    hcl::from_str(&text.join("\n")).unwrap()
+    hcl::from_str(&texts.join("\n")).unwrap()
 }
 
 fn attr<'a>(body: &'a Body, key: &str) -> Option<&'a Expression> {

@@ -9,18 +9,15 @@ fn repo_root() -> PathBuf {
 /// Every `.tf` file of a Terraform module, in name order, as one text
 /// (Terraform reads a module's files as one configuration).
 fn module_text(name: &str) -> String {
-    let dir = repo_root().join("terraform/modules").join(name);
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "tf"))
+    let folder = format!("terraform/modules/{name}/");
+    let mut files: Vec<(String, String)> = tf_files()
+        .into_iter()
+        .filter(|(rel, _)| rel.strip_prefix(&folder).is_some_and(|f| !f.contains('/')))
         .collect();
+    assert!(!files.is_empty(), "no .tf file in {folder}");
     files.sort();
-    files
-        .iter()
-        .map(|p| std::fs::read_to_string(p).unwrap())
-        .collect::<Vec<_>>()
-        .join("\n")
+    let texts: Vec<String> = files.into_iter().map(|(_, text)| text).collect();
+    texts.join("\n")
 }
 
 /// The text of the HCL block that starts with `header` (up to its `{`),
@@ -81,6 +78,7 @@ fn hcl_attr<'a>(block: &'a str, name: &str) -> Option<&'a str> {
     })
 }
 
+/// Every `.tf` file under `terraform/`: (path from the repository root, text).
 fn tf_files() -> Vec<(String, String)> {
     let mut out = vec![];
     let mut dirs = vec![repo_root().join("terraform")];
@@ -95,8 +93,8 @@ fn tf_files() -> Vec<(String, String)> {
                 let rel = path
                     .strip_prefix(repo_root())
                     .unwrap()
-                    .display()
-                    .to_string();
+                    .to_string_lossy()
+                    .replace('\\', "/");
                 out.push((rel, std::fs::read_to_string(&path).unwrap()));
             }
         }
