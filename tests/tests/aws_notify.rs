@@ -80,29 +80,73 @@ fn from_sequence(records: &[Value], sequence: &str) -> Value {
     json!({ "Records": rest })
 }
 
-async fn events_table_with_stream(client: &aws_sdk_dynamodb::Client) -> (String, String) {
-    let table = moto::unique("events");
-    create_table(client, &table).await.unwrap();
-    client
-        .update_table()
-        .table_name(&table)
-        .stream_specification(
-            StreamSpecification::builder()
-                .stream_enabled(true)
-                .stream_view_type(StreamViewType::NewAndOldImages)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
-    let described = client.describe_table().table_name(&table).send().await;
-    let arn = described
-        .unwrap()
-        .table
-        .and_then(|t| t.latest_stream_arn)
-        .expect("the table has a stream");
-    (table, arn)
+/// What both tests stand on, on moto: the events table with its stream
+/// (NEW_AND_OLD_IMAGES, as Terraform sets it) and the deliveries table.
+struct Rig {
+    config: aws_config::SdkConfig,
+    store: DynamoStore,
+    stream_arn: String,
+    log: DeliveryTable,
+}
+
+impl Rig {
+    async fn new() -> Self {
+        let config = moto::config().await;
+        let client = aws_sdk_dynamodb::Client::new(&config);
+        let table = moto::unique("events");
+        create_table(&client, &table).await.unwrap();
+        let stream = StreamSpecification::builder()
+            .stream_enabled(true)
+            .stream_view_type(StreamViewType::NewAndOldImages)
+            .build()
+            .unwrap();
+        client
+            .update_table()
+            .table_name(&table)
+            .stream_specification(stream)
+            .send()
+            .await
+            .unwrap();
+        let described = client.describe_table().table_name(&table).send().await;
+        let stream_arn = described
+            .unwrap()
+            .table
+            .and_then(|t| t.latest_stream_arn)
+            .expect("the table has a stream");
+        let deliveries_name = moto::unique("deliveries");
+        deliveries::create_table(&client, &deliveries_name)
+            .await
+            .unwrap();
+        Rig {
+            store: DynamoStore::new(client.clone(), table),
+            log: DeliveryTable::new(client, deliveries_name),
+            stream_arn,
+            config,
+        }
+    }
+
+    /// The notify function's senders, trying a webhook `attempts` times.
+    fn sender(&self, attempts: u32) -> AwsChannels {
+        AwsChannels {
+            http: HttpDelivery::new(RetryPolicy {
+                attempts,
+                ..RetryPolicy::default()
+            })
+            .unwrap(),
+            ses: aws_sdk_ses::Client::new(&self.config),
+            from: String::new(),
+            sns: aws_sdk_sns::Client::new(&self.config),
+        }
+    }
+}
+
+/// One webhook channel to `url` with the test secret; `extra` adds fields.
+fn webhook(url: &str, extra: &str) -> AlertsConfig {
+    AlertsConfig::from_json(&format!(
+        r#"{{"channels": [{{"name": "hook", "kind": "webhook", "url": "{url}",
+            "secret": "{SECRET}", {extra}}}]}}"#
+    ))
+    .unwrap()
 }
 
 /// The sample alarm, its `n`th time in ALARM (a new occurrence of one event).
@@ -121,44 +165,23 @@ fn alarm(n: u32) -> Value {
 /// event alerts nobody.
 #[tokio::test]
 async fn stream_records_of_stored_events_alert_once_through_failures_and_redelivery() {
-    let config = moto::config().await;
-    let client = aws_sdk_dynamodb::Client::new(&config);
-    let (table, stream_arn) = events_table_with_stream(&client).await;
-    let store = DynamoStore::new(client.clone(), table);
-    let deliveries_name = moto::unique("deliveries");
-    deliveries::create_table(&client, &deliveries_name)
-        .await
-        .unwrap();
-    let log = DeliveryTable::new(client.clone(), deliveries_name);
+    let rig = Rig::new().await;
+    let store = &rig.store;
     let receiver = Receiver::start();
-    let alerts = AlertsConfig::from_json(&format!(
-        r#"{{"channels": [{{"name": "hook", "kind": "webhook", "url": "{}",
-            "secret": "{SECRET}", "min_severity": "low"}}]}}"#,
-        receiver.url("/flaky")
-    ))
-    .unwrap();
-    let sender = AwsChannels {
-        // One try per invocation: Lambda's retry is what is under test.
-        http: HttpDelivery::new(RetryPolicy {
-            attempts: 1,
-            ..RetryPolicy::default()
-        })
-        .unwrap(),
-        ses: aws_sdk_ses::Client::new(&config),
-        from: String::new(),
-        sns: aws_sdk_sns::Client::new(&config),
-    };
+    let alerts = webhook(&receiver.url("/flaky"), r#""min_severity": "low""#);
+    // One try per invocation: Lambda's retry is what is under test.
+    let sender = rig.sender(1);
     let notifier = Notifier {
         config: &alerts,
-        log: &log,
+        log: &rig.log,
         sender: &sender,
     };
 
     // Stored; notify has not run (it crashed, or was not deployed yet).
-    lambda::handle_monitoring_event(&store, alarm(1), Utc::now())
+    lambda::handle_monitoring_event(store, alarm(1), Utc::now())
         .await
         .unwrap();
-    let mut stream = StreamReader::open(&stream_arn);
+    let mut stream = StreamReader::open(&rig.stream_arn);
     let records = stream.next_batch();
     assert!(
         records.iter().any(|r| r["eventName"] == "INSERT"),
@@ -169,13 +192,13 @@ async fn stream_records_of_stored_events_alert_once_through_failures_and_redeliv
     // The receiver answers 500 twice: each invocation fails from the event's record.
     let mut payload = batch.clone();
     for attempt in 1..=2 {
-        let out = lambda::notify_invocation(&notifier, &store, &payload, Utc::now())
+        let out = lambda::notify_invocation(&notifier, store, &payload, Utc::now())
             .await
             .unwrap();
         assert_eq!(out.failures.len(), 1, "attempt {attempt}: {out:?}");
         payload = from_sequence(&records, &out.failures[0].item_identifier);
     }
-    let out = lambda::notify_invocation(&notifier, &store, &payload, Utc::now())
+    let out = lambda::notify_invocation(&notifier, store, &payload, Utc::now())
         .await
         .unwrap();
     assert!(
@@ -186,13 +209,13 @@ async fn stream_records_of_stored_events_alert_once_through_failures_and_redeliv
     assert_eq!(out.sent, 1);
 
     // The whole batch delivered again: the delivery log answers.
-    let again = lambda::notify_invocation(&notifier, &store, &batch, Utc::now())
+    let again = lambda::notify_invocation(&notifier, store, &batch, Utc::now())
         .await
         .unwrap();
     assert_eq!((again.sent, again.failures.len()), (0, 0));
 
     // Another occurrence of the open event: a MODIFY that alerts nobody.
-    lambda::handle_monitoring_event(&store, alarm(2), Utc::now())
+    lambda::handle_monitoring_event(store, alarm(2), Utc::now())
         .await
         .unwrap();
     let records = stream.next_batch();
@@ -200,14 +223,10 @@ async fn stream_records_of_stored_events_alert_once_through_failures_and_redeliv
         records.iter().any(|r| r["eventName"] == "MODIFY"),
         "{records:?}"
     );
-    let out = lambda::notify_invocation(
-        &notifier,
-        &store,
-        &json!({ "Records": records }),
-        Utc::now(),
-    )
-    .await
-    .unwrap();
+    let out =
+        lambda::notify_invocation(&notifier, store, &json!({ "Records": records }), Utc::now())
+            .await
+            .unwrap();
     assert_eq!((out.sent, out.failures.len()), (0, 0));
 
     let got = receiver.on("/flaky");
@@ -224,40 +243,23 @@ async fn stream_records_of_stored_events_alert_once_through_failures_and_redeliv
 /// table and alerts a stale one once.
 #[tokio::test]
 async fn the_schedule_alerts_a_stale_agent_read_from_the_events_table_once() {
-    let config = moto::config().await;
-    let client = aws_sdk_dynamodb::Client::new(&config);
-    let (table, _) = events_table_with_stream(&client).await;
-    let store = DynamoStore::new(client.clone(), table);
-    let deliveries_name = moto::unique("deliveries");
-    deliveries::create_table(&client, &deliveries_name)
-        .await
-        .unwrap();
-    let log = DeliveryTable::new(client.clone(), deliveries_name);
+    let rig = Rig::new().await;
+    let store = &rig.store;
     let now = Utc::now();
     let id = "111122223333-eu-west-1".parse().unwrap();
     let mut agent = domain::usecases::deployment::new_agent(&id, Default::default(), 1, now);
     agent.last_seen_at = Some(now - chrono::Duration::hours(3));
     store.put(&agent).await.unwrap();
     let receiver = Receiver::start();
-    let alerts = AlertsConfig::from_json(&format!(
-        r#"{{"channels": [{{"name": "ops", "kind": "webhook", "url": "{}",
-            "secret": "{SECRET}", "transitions": ["agent"]}}]}}"#,
-        receiver.url("/agents")
-    ))
-    .unwrap();
-    let sender = AwsChannels {
-        http: HttpDelivery::new(RetryPolicy::default()).unwrap(),
-        ses: aws_sdk_ses::Client::new(&config),
-        from: String::new(),
-        sns: aws_sdk_sns::Client::new(&config),
-    };
+    let alerts = webhook(&receiver.url("/agents"), r#""transitions": ["agent"]"#);
+    let sender = rig.sender(RetryPolicy::default().attempts);
     let notifier = Notifier {
         config: &alerts,
-        log: &log,
+        log: &rig.log,
         sender: &sender,
     };
     for _ in 0..2 {
-        lambda::notify_invocation(&notifier, &store, &json!({}), now)
+        lambda::notify_invocation(&notifier, store, &json!({}), now)
             .await
             .unwrap();
     }

@@ -483,22 +483,36 @@ mod tests {
         assert_ne!(groups[0].occurrence_key, groups[1].occurrence_key);
     }
 
-    #[tokio::test]
-    async fn a_failed_publish_keeps_the_checkpoint_and_the_pending_window() {
-        let saved: Arc<Mutex<AgentState>> = Arc::new(Mutex::new(AgentState {
-            registered: true,
-            ..Default::default()
-        }));
+    /// A state store over one shared state: `load` answers it (`loads`
+    /// times, or any number when None), `save` replaces it. The test reads
+    /// the shared state afterwards.
+    fn saved_state(
+        initial: AgentState,
+        loads: Option<usize>,
+    ) -> (MockAgentStateStore, Arc<Mutex<AgentState>>) {
+        let saved = Arc::new(Mutex::new(initial));
         let mut state = MockAgentStateStore::new();
         let s1 = saved.clone();
-        state
-            .expect_load()
-            .returning(move || Ok(s1.lock().unwrap().clone()));
+        let load = state.expect_load();
+        if let Some(n) = loads {
+            load.times(n);
+        }
+        load.returning(move || Ok(s1.lock().unwrap().clone()));
         let s2 = saved.clone();
         state.expect_save().returning(move |s| {
             *s2.lock().unwrap() = s.clone();
             Ok(())
         });
+        (state, saved)
+    }
+
+    #[tokio::test]
+    async fn a_failed_publish_keeps_the_checkpoint_and_the_pending_window() {
+        let initial = AgentState {
+            registered: true,
+            ..Default::default()
+        };
+        let (state, saved) = saved_state(initial, None);
         let mut source = MockLogSource::new();
         source
             .expect_discover()
@@ -534,7 +548,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_first_run_reads_the_state_once_and_hands_the_rules_to_the_source() {
-        let saved = Arc::new(Mutex::new(AgentState {
+        let initial = AgentState {
             config: Some(AgentConfig {
                 rules: vec![Rule {
                     pattern: "card declined".into(),
@@ -544,18 +558,8 @@ mod tests {
             }),
             config_version: 2,
             ..Default::default()
-        }));
-        let mut state = MockAgentStateStore::new();
-        let s1 = saved.clone();
-        state
-            .expect_load()
-            .times(1)
-            .returning(move || Ok(s1.lock().unwrap().clone()));
-        let s2 = saved.clone();
-        state.expect_save().returning(move |s| {
-            *s2.lock().unwrap() = s.clone();
-            Ok(())
-        });
+        };
+        let (state, saved) = saved_state(initial, Some(1));
         let mut source = MockLogSource::new();
         source
             .expect_discover()
