@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use domain::alerts::{sign, Channel, ChannelKind, Rendered, Secret};
 use domain::ports::{PortError, SendError};
 use reqwest::StatusCode;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 /// How HTTP deliveries are retried.
@@ -34,19 +35,33 @@ impl Default for RetryPolicy {
 /// POSTs JSON to a channel's URL, with retries.
 #[derive(Debug, Clone)]
 pub struct HttpDelivery {
-    client: reqwest::Client,
+    /// Built on the first POST: building it loads the system's trust store,
+    /// the largest part of the notify Lambda's start, and most invocations
+    /// (stream batches of repeats) send nothing.
+    client: OnceLock<Result<reqwest::Client, String>>,
     policy: RetryPolicy,
 }
 
 impl HttpDelivery {
-    pub fn new(policy: RetryPolicy) -> Result<Self, PortError> {
-        let client = reqwest::Client::builder()
-            .timeout(policy.timeout)
-            .connect_timeout(policy.timeout.min(Duration::from_secs(5)))
-            .user_agent(concat!("aws-monitoring/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| PortError::Permanent(format!("cannot build the HTTP client: {e}")))?;
-        Ok(HttpDelivery { client, policy })
+    pub fn new(policy: RetryPolicy) -> Self {
+        HttpDelivery {
+            client: OnceLock::new(),
+            policy,
+        }
+    }
+
+    fn client(&self) -> Result<&reqwest::Client, SendError> {
+        self.client
+            .get_or_init(|| {
+                reqwest::Client::builder()
+                    .timeout(self.policy.timeout)
+                    .connect_timeout(self.policy.timeout.min(Duration::from_secs(5)))
+                    .user_agent(concat!("aws-monitoring/", env!("CARGO_PKG_VERSION")))
+                    .build()
+                    .map_err(|e| format!("cannot build the HTTP client: {e}"))
+            })
+            .as_ref()
+            .map_err(|e| SendError::Port(PortError::Permanent(e.clone())))
     }
 
     /// POSTs `body`; `headers` go with every attempt unchanged (so a
@@ -58,10 +73,10 @@ impl HttpDelivery {
         body: &str,
         headers: &[(&str, String)],
     ) -> Result<(), SendError> {
+        let client = self.client()?;
         let mut last = String::new();
         for attempt in 0..self.policy.attempts {
-            let mut request = self
-                .client
+            let mut request = client
                 .post(url)
                 .header("content-type", "application/json")
                 .body(body.to_owned());

@@ -16,7 +16,7 @@ use serde_json::Value;
 async fn channels(from: &str) -> AwsChannels {
     let config = common::moto_config().await;
     AwsChannels {
-        http: HttpDelivery::new(RetryPolicy::default()).expect("an HTTP client"),
+        http: HttpDelivery::new(RetryPolicy::default()),
         ses: aws_sdk_ses::Client::new(&config),
         from: from.to_owned(),
         sns: aws_sdk_sns::Client::new(&config),

@@ -131,8 +131,7 @@ impl Rig {
             http: HttpDelivery::new(RetryPolicy {
                 attempts,
                 ..RetryPolicy::default()
-            })
-            .unwrap(),
+            }),
             ses: aws_sdk_ses::Client::new(&self.config),
             from: String::new(),
             sns: aws_sdk_sns::Client::new(&self.config),

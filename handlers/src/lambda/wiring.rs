@@ -196,7 +196,7 @@ pub async fn notify_adapters<F: Fn(&str) -> Option<String>>(
     }
     let events_table = env.required(TABLE_NAME).map_err(|e| e.to_string())?;
     resolve_secrets(&aws_sdk_ssm::Client::new(config), &mut alerts).await?;
-    let http = HttpDelivery::new(RetryPolicy::default()).map_err(|e| e.to_string())?;
+    let http = HttpDelivery::new(RetryPolicy::default());
     Ok(NotifyAdapters {
         agents: DynamoStore::new(aws_sdk_dynamodb::Client::new(config), events_table),
         alerts,

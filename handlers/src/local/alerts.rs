@@ -61,11 +61,11 @@ pub fn load_alerts(path: &Path) -> Result<AlertsConfig, BoxError> {
     Ok(config)
 }
 
-fn local_channels(outbox: PathBuf) -> Result<LocalChannels, BoxError> {
-    Ok(LocalChannels {
-        http: HttpDelivery::new(RetryPolicy::default())?,
+fn local_channels(outbox: PathBuf) -> LocalChannels {
+    LocalChannels {
+        http: HttpDelivery::new(RetryPolicy::default()),
         outbox,
-    })
+    }
 }
 
 /// Delivers the outbox until `stop`. With no `--alerts`, the outbox is
@@ -77,7 +77,7 @@ pub(super) fn spawn_notifier(
     outbox: PathBuf,
     mut stop: watch::Receiver<bool>,
 ) -> Result<tokio::task::JoinHandle<()>, BoxError> {
-    let channels = local_channels(outbox)?;
+    let channels = local_channels(outbox);
     Ok(tokio::spawn(async move {
         let mut pass: u64 = 0;
         loop {
@@ -133,7 +133,7 @@ pub async fn send_test_alerts(
     config: &AlertsConfig,
     outbox: PathBuf,
 ) -> Result<Vec<ChannelResult>, BoxError> {
-    let channels = local_channels(outbox)?;
+    let channels = local_channels(outbox);
     let now = Utc::now();
     let event = test_event(now);
     let mut out = Vec::new();
