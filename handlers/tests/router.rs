@@ -732,7 +732,9 @@ async fn overview_gives_the_daily_reports_figures() {
     let mut expected = ids.clone();
     expected.sort();
     assert_eq!(new, expected, "first seen that day");
+    assert_eq!(body["new_count"], 3);
     assert!(list_ids("regressed").is_empty());
+    assert_eq!(body["regressed_count"], 0);
     assert_eq!(
         body["day_counts"][&older], 5,
         "that day's count, not the total"

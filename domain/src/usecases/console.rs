@@ -103,10 +103,16 @@ pub struct Overview {
     pub by_account: BTreeMap<AccountId, u64>,
     /// The most frequent events of the day, most first (as the report's top list).
     pub top: Vec<Event>,
-    /// Events first seen that day.
+    /// Events first seen that day, most occurrences first, at most
+    /// [`LISTED_EVENTS`](super::report::LISTED_EVENTS).
     pub new: Vec<Event>,
-    /// Events reopened that day after being resolved.
+    /// How many events were first seen that day, listed or not.
+    pub new_count: usize,
+    /// Events reopened that day after being resolved, most occurrences
+    /// first, at most [`LISTED_EVENTS`](super::report::LISTED_EVENTS).
     pub regressed: Vec<Event>,
+    /// How many events were reopened that day, listed or not.
+    pub regressed_count: usize,
     /// Agents that are stale now or sent nothing that day.
     pub stale_agents: Vec<Agent>,
     /// That day's count of every event the lists above name, by event id.
@@ -168,7 +174,9 @@ impl Api {
             by_account: report.by_account,
             top,
             new,
+            new_count: report.new_total,
             regressed,
+            regressed_count: report.regressions_total,
             stale_agents,
             day_counts,
         })

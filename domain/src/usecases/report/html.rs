@@ -7,7 +7,7 @@
 //! them in step.
 
 use super::render::escape_html;
-use super::{change, ConsoleUrl, DailyReport, ReportLine, Trend, TOP_EVENTS};
+use super::{change, listed_title, ConsoleUrl, DailyReport, ReportLine, Trend, TOP_EVENTS};
 use crate::model::{AgentId, Severity};
 use chrono::{DateTime, SecondsFormat, Utc};
 use std::fmt::Write;
@@ -81,9 +81,14 @@ pub(super) fn render(r: &DailyReport, subject: &str, console: Option<&ConsoleUrl
     }
     let top = format!("Most frequent events (top {TOP_EVENTS})");
     events(&mut h, &top, &r.top, console);
-    events(&mut h, "New events", &r.new_events, console);
-    let regressions = "Regressions (reopened after being resolved)";
-    events(&mut h, regressions, &r.regressions, console);
+    let new = listed_title("New events", r.new_events.len(), r.new_total);
+    events(&mut h, &new, &r.new_events, console);
+    let regressions = listed_title(
+        "Regressions (reopened after being resolved)",
+        r.regressions.len(),
+        r.regressions_total,
+    );
+    events(&mut h, &regressions, &r.regressions, console);
     accounts(&mut h, r);
     quiet_agents(&mut h, &r.quiet_agents, console);
     footer(&mut h, r, console);

@@ -64,8 +64,47 @@ fn aggregates_by_severity_account_and_ranks_the_top_events() {
     assert_eq!(r.top.len(), TOP_EVENTS);
     assert_eq!(r.top[0].day_count, 15);
     assert!(r.top.windows(2).all(|w| w[0].day_count >= w[1].day_count));
-    assert_eq!(r.new_events.len(), 1);
-    assert_eq!(r.regressions.len(), 1);
+    assert_eq!((r.new_events.len(), r.new_total), (1, 1));
+    assert_eq!((r.regressions.len(), r.regressions_total), (1, 1));
+    let mail = render(&r, None);
+    assert!(mail.text.contains("New events:\n"), "{}", mail.text);
+}
+
+#[test]
+fn a_day_of_many_new_events_lists_the_most_frequent_and_says_how_many() {
+    let day: NaiveDate = "2026-11-24".parse().unwrap();
+    let acts: Vec<DayActivity> = (0..=LISTED_EVENTS as u8 + 9)
+        .map(|i| {
+            let mut a = event(
+                i,
+                "111111111111",
+                Severity::High,
+                "2026-11-24T05:00:00Z",
+                u64::from(i) + 1,
+            );
+            a.event.reopened_at = Some("2026-11-24T06:00:00Z".parse().unwrap());
+            a
+        })
+        .collect();
+    let r = build(day, &acts, &[], "2026-11-25T00:10:00Z".parse().unwrap());
+    let all = LISTED_EVENTS + 10;
+    assert_eq!((r.new_events.len(), r.new_total), (LISTED_EVENTS, all));
+    assert_eq!(
+        (r.regressions.len(), r.regressions_total),
+        (LISTED_EVENTS, all)
+    );
+    assert_eq!(r.new_events[0].day_count, all as u64);
+    assert!(r
+        .new_events
+        .windows(2)
+        .all(|w| w[0].day_count >= w[1].day_count));
+    let mail = render(&r, None);
+    let shown = format!("New events ({LISTED_EVENTS} of {all}, most occurrences first)");
+    assert!(mail.text.contains(&shown), "{}", mail.text);
+    assert!(mail.html.contains(&shown));
+    assert!(mail.text.contains(&format!(
+        "Regressions (reopened after being resolved) ({LISTED_EVENTS} of {all}, most occurrences first)"
+    )));
 }
 
 #[test]

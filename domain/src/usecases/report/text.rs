@@ -1,7 +1,7 @@
 //! The text part of the report e-mail: the same content as the HTML part,
 //! in columns, with each event's console link on the line below it.
 
-use super::{change, ConsoleUrl, DailyReport, ReportLine, TOP_EVENTS};
+use super::{change, listed_title, ConsoleUrl, DailyReport, ReportLine, TOP_EVENTS};
 use crate::model::AgentId;
 use chrono::{DateTime, Utc};
 use std::fmt::Write;
@@ -22,9 +22,14 @@ pub(super) fn render(r: &DailyReport, subject: &str, console: Option<&ConsoleUrl
     table(&mut t, "Occurrences by account", by_account);
     let top = format!("Most frequent events (top {TOP_EVENTS})");
     lines(&mut t, &top, &r.top, console);
-    lines(&mut t, "New events", &r.new_events, console);
-    let regressions = "Regressions (reopened after being resolved)";
-    lines(&mut t, regressions, &r.regressions, console);
+    let new = listed_title("New events", r.new_events.len(), r.new_total);
+    lines(&mut t, &new, &r.new_events, console);
+    let regressions = listed_title(
+        "Regressions (reopened after being resolved)",
+        r.regressions.len(),
+        r.regressions_total,
+    );
+    lines(&mut t, &regressions, &r.regressions, console);
     quiet_agents(&mut t, &r.quiet_agents, console);
     if let Some(c) = console {
         let _ = writeln!(t, "Console: {c}/");
