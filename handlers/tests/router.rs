@@ -700,6 +700,18 @@ async fn event_activity_is_one_entry_per_day_ending_today() {
     assert_eq!(s, 405);
 }
 
+/// A day of more new events than the overview lists: 50 of them, and how many.
+#[tokio::test]
+async fn overview_lists_at_most_fifty_new_events_and_counts_them_all() {
+    let f = fixture();
+    seed(&f, 55).await;
+    let (s, body) = get(&f, "/overview", "/overview", &[]).await;
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(body["new"].as_array().unwrap().len(), 50);
+    assert_eq!(body["new_count"], 55);
+    assert_eq!(body["events"], 55);
+}
+
 #[tokio::test]
 async fn overview_gives_the_daily_reports_figures() {
     let f = fixture();

@@ -7,7 +7,7 @@
 //! them in step.
 
 use super::render::escape_html;
-use super::{change, listed_title, ConsoleUrl, DailyReport, ReportLine, Trend, TOP_EVENTS};
+use super::{change, ConsoleUrl, DailyReport, ReportLine, Trend};
 use crate::model::{AgentId, Severity};
 use chrono::{DateTime, SecondsFormat, Utc};
 use std::fmt::Write;
@@ -79,16 +79,9 @@ pub(super) fn render(r: &DailyReport, subject: &str, console: Option<&ConsoleUrl
             r.day
         );
     }
-    let top = format!("Most frequent events (top {TOP_EVENTS})");
-    events(&mut h, &top, &r.top, console);
-    let new = listed_title("New events", r.new_events.len(), r.new_total);
-    events(&mut h, &new, &r.new_events, console);
-    let regressions = listed_title(
-        "Regressions (reopened after being resolved)",
-        r.regressions.len(),
-        r.regressions_total,
-    );
-    events(&mut h, &regressions, &r.regressions, console);
+    for (title, rows) in r.event_lists() {
+        events(&mut h, &title, rows, console);
+    }
     accounts(&mut h, r);
     quiet_agents(&mut h, &r.quiet_agents, console);
     footer(&mut h, r, console);

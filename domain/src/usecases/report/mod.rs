@@ -244,12 +244,35 @@ pub fn build(
     }
 }
 
-/// A list's title, saying how many it shows when it shows fewer than there were.
-fn listed_title(title: &str, listed: usize, total: usize) -> String {
-    if listed < total {
-        format!("{title} ({listed} of {total}, most occurrences first)")
-    } else {
-        title.to_owned()
+impl DailyReport {
+    /// The three event lists both renderings show, in order, each with its
+    /// title; a capped list's title says how many it shows of how many.
+    fn event_lists(&self) -> [(String, &[ReportLine]); 3] {
+        let title = |title: &str, listed: usize, total: usize| {
+            if listed < total {
+                format!("{title} ({listed} of {total}, most occurrences first)")
+            } else {
+                title.to_owned()
+            }
+        };
+        [
+            (
+                format!("Most frequent events (top {TOP_EVENTS})"),
+                &self.top,
+            ),
+            (
+                title("New events", self.new_events.len(), self.new_total),
+                &self.new_events,
+            ),
+            (
+                title(
+                    "Regressions (reopened after being resolved)",
+                    self.regressions.len(),
+                    self.regressions_total,
+                ),
+                &self.regressions,
+            ),
+        ]
     }
 }
 

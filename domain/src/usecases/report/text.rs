@@ -1,7 +1,7 @@
 //! The text part of the report e-mail: the same content as the HTML part,
 //! in columns, with each event's console link on the line below it.
 
-use super::{change, listed_title, ConsoleUrl, DailyReport, ReportLine, TOP_EVENTS};
+use super::{change, ConsoleUrl, DailyReport, ReportLine};
 use crate::model::AgentId;
 use chrono::{DateTime, Utc};
 use std::fmt::Write;
@@ -20,16 +20,9 @@ pub(super) fn render(r: &DailyReport, subject: &str, console: Option<&ConsoleUrl
     table(&mut t, "Occurrences by severity", by_severity);
     let by_account = r.by_account.iter().map(|(k, v)| (k.to_string(), *v));
     table(&mut t, "Occurrences by account", by_account);
-    let top = format!("Most frequent events (top {TOP_EVENTS})");
-    lines(&mut t, &top, &r.top, console);
-    let new = listed_title("New events", r.new_events.len(), r.new_total);
-    lines(&mut t, &new, &r.new_events, console);
-    let regressions = listed_title(
-        "Regressions (reopened after being resolved)",
-        r.regressions.len(),
-        r.regressions_total,
-    );
-    lines(&mut t, &regressions, &r.regressions, console);
+    for (title, rows) in r.event_lists() {
+        lines(&mut t, &title, rows, console);
+    }
     quiet_agents(&mut t, &r.quiet_agents, console);
     if let Some(c) = console {
         let _ = writeln!(t, "Console: {c}/");
