@@ -1,6 +1,6 @@
 //! Ingest throughput: EventBridge envelopes in, events out, through the
 //! memory store and the SQLite store (batched transactions, a real file).
-//! `cargo bench -p adapters --bench ingest` prints events/s ("elem/s").
+//! `cargo bench -p bench --bench ingest` prints events/s ("elem/s").
 
 use adapters::memory::MemoryEventStore;
 use adapters::sqlite::SqliteStore;

@@ -2,7 +2,7 @@
 //! payload (base64 of gzip of JSON, built as CloudWatch Logs builds it) of
 //! 10,000 log events is decoded, parsed, classified, fingerprinted and
 //! grouped, exactly as `stream-error-logs` does before publishing.
-//! `cargo bench -p adapters --bench stream` prints log events/s ("elem/s").
+//! `cargo bench -p bench --bench stream` prints log events/s ("elem/s").
 
 use adapters::awslogs;
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
