@@ -14,7 +14,10 @@ async fn main() -> Result<(), Error> {
     let store = lambda::or_fail_init(lambda::dynamo_store(&env, &config)).await;
     let pusher = lambda::config_pusher(&env, &config);
     let key_parameter = lambda::or_fail_init(env.required(lambda::CURSOR_KEY_PARAMETER)).await;
-    let key = lambda::or_fail_init(lambda::cursor_key(&config, &key_parameter).await).await;
+    let key = lambda::or_fail_init(
+        lambda::cursor_key(&aws_sdk_ssm::Client::new(&config), &key_parameter).await,
+    )
+    .await;
     lambda::warm("dynamodb", store.describe()).await;
     let store = Arc::new(store);
     let api = Api {

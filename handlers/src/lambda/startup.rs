@@ -88,11 +88,8 @@ pub async fn warm<T, E: std::fmt::Display>(
 /// The cursor-signing key, read once at start-up from SSM (never from the
 /// environment: no secret sits in a Lambda's configuration). The error is
 /// one line naming the parameter and the cause.
-pub async fn cursor_key(
-    config: &aws_config::SdkConfig,
-    parameter: &str,
-) -> Result<Vec<u8>, String> {
-    let out = aws_sdk_ssm::Client::new(config)
+pub async fn cursor_key(ssm: &aws_sdk_ssm::Client, parameter: &str) -> Result<Vec<u8>, String> {
+    let out = ssm
         .get_parameter()
         .name(parameter)
         .with_decryption(true)

@@ -388,104 +388,70 @@ fn the_repository_holds_no_real_account_ids_or_access_keys() {
 // environment (feature `aws`).
 #[cfg(feature = "aws")]
 mod lambda_cursor_key {
-    use crate::common::find;
-    use serde_json::{json, Value};
-    use std::io::{Read, Write};
+    use aws_sdk_ssm::operation::get_parameter::{GetParameterError, GetParameterOutput};
+    use aws_sdk_ssm::types::error::ParameterNotFound;
+    use aws_sdk_ssm::types::{Parameter, ParameterType};
+    use aws_sdk_ssm::Client;
+    use aws_smithy_mocks::{mock, mock_client, RuleMode};
 
-    /// A fake SSM endpoint on loopback: answers GetParameter from `parameters`
-    /// and hands every request body it got to `seen`.
-    fn fake_ssm(
-        parameters: &'static [(&'static str, &'static str)],
-    ) -> (String, std::sync::mpsc::Receiver<Value>) {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let endpoint = format!("http://{}", listener.local_addr().unwrap());
-        let (seen, requests) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                let Ok(mut stream) = stream else { return };
-                let mut raw = Vec::new();
-                let mut buf = [0u8; 4096];
-                // Headers, then as many body bytes as Content-Length says.
-                let body = loop {
-                    let n = stream.read(&mut buf).unwrap_or(0);
-                    if n == 0 {
-                        break None;
-                    }
-                    raw.extend_from_slice(&buf[..n]);
-                    let Some(end) = find(&raw, b"\r\n\r\n") else {
-                        continue;
-                    };
-                    let head = String::from_utf8_lossy(&raw[..end]).to_ascii_lowercase();
-                    let len: usize = head
-                        .lines()
-                        .find_map(|l| l.strip_prefix("content-length:"))
-                        .map_or(0, |v| v.trim().parse().unwrap());
-                    if raw.len() >= end + 4 + len {
-                        break Some(raw[end + 4..end + 4 + len].to_vec());
-                    }
-                };
-                let Some(body) = body else { continue };
-                let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-                let name = request["Name"].as_str().unwrap_or_default().to_owned();
-                let _ = seen.send(request);
-                let (status, answer) = match parameters.iter().find(|(n, _)| *n == name) {
-                    Some((_, value)) => (
-                        "200 OK",
-                        json!({"Parameter": {"Name": name, "Type": "SecureString", "Value": value,
-                               "Version": 1, "DataType": "text"}}),
-                    ),
-                    None => (
-                        "400 Bad Request",
-                        json!({"__type": "ParameterNotFound", "message": "no such parameter"}),
-                    ),
-                };
-                let answer = answer.to_string();
-                let _ = write!(
-                    stream,
-                    "HTTP/1.1 {status}\r\nContent-Type: application/x-amz-json-1.1\r\n\
-                     Content-Length: {}\r\nConnection: close\r\n\r\n{answer}",
-                    answer.len()
-                );
-            }
-        });
-        (endpoint, requests)
+    const KEY: &str = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01";
+
+    /// GetParameter as SSM answers a SecureString asked for decrypted.
+    fn secure_string(name: &str, value: &str) -> GetParameterOutput {
+        GetParameterOutput::builder()
+            .parameter(
+                Parameter::builder()
+                    .name(name)
+                    .r#type(ParameterType::SecureString)
+                    .value(value)
+                    .version(1)
+                    .build(),
+            )
+            .build()
     }
 
     #[tokio::test]
     async fn the_lambda_reads_the_cursor_key_from_ssm_decrypted_and_refuses_a_weak_one() {
-        const KEY: &str = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01";
-        let (endpoint, requests) =
-            fake_ssm(&[("/monitoring/api/cursor-key", KEY), ("/weak", "short")]);
-        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .endpoint_url(endpoint)
-            .region(aws_config::Region::new("us-east-1"))
-            .credentials_provider(aws_sdk_ssm::config::Credentials::new(
-                "testing", "testing", None, None, "test",
-            ))
-            .retry_config(aws_config::retry::RetryConfig::disabled())
-            .load()
-            .await;
-        let key = handlers::lambda::cursor_key(&config, "/monitoring/api/cursor-key")
+        // Each rule answers only a request that asks for its parameter
+        // decrypted; a request no rule answers fails the test.
+        let decrypted = |name: &'static str| {
+            move |r: &aws_sdk_ssm::operation::get_parameter::GetParameterInput| {
+                r.name() == Some(name) && r.with_decryption() == Some(true)
+            }
+        };
+        let key = mock!(Client::get_parameter)
+            .match_requests(decrypted("/monitoring/api/cursor-key"))
+            .then_output(|| secure_string("/monitoring/api/cursor-key", KEY));
+        let weak = mock!(Client::get_parameter)
+            .match_requests(decrypted("/weak"))
+            .then_output(|| secure_string("/weak", "short"));
+        let missing = mock!(Client::get_parameter)
+            .match_requests(decrypted("/missing"))
+            .then_error(|| {
+                GetParameterError::ParameterNotFound(
+                    ParameterNotFound::builder()
+                        .message("no such parameter")
+                        .build(),
+                )
+            });
+        let ssm = mock_client!(aws_sdk_ssm, RuleMode::MatchAny, &[&key, &weak, &missing]);
+
+        let read = handlers::lambda::cursor_key(&ssm, "/monitoring/api/cursor-key")
             .await
             .unwrap();
-        assert_eq!(key, KEY.as_bytes());
-        let request = requests.recv().unwrap();
-        assert_eq!(
-            request,
-            json!({"Name": "/monitoring/api/cursor-key", "WithDecryption": true}),
-            "a SecureString is asked for decrypted"
-        );
-        let err = handlers::lambda::cursor_key(&config, "/weak")
+        assert_eq!(read, KEY.as_bytes());
+        assert_eq!(key.num_calls(), 1, "a SecureString is asked for decrypted");
+        let err = handlers::lambda::cursor_key(&ssm, "/weak")
             .await
-            .unwrap_err()
-            .to_string();
+            .unwrap_err();
         assert!(err.contains("at least 16"), "{err}");
-        let err = handlers::lambda::cursor_key(&config, "/missing")
+        assert_eq!(weak.num_calls(), 1);
+        let err = handlers::lambda::cursor_key(&ssm, "/missing")
             .await
-            .unwrap_err()
-            .to_string();
+            .unwrap_err();
         assert!(err.contains("/missing"), "{err}");
         assert!(!err.contains(KEY));
+        assert_eq!(missing.num_calls(), 1);
         // No variable a Lambda binary reads carries a secret: the key is reached
         // through the parameter's name only.
         for (binary, vars) in handlers::lambda::BINARIES {
