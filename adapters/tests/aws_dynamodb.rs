@@ -199,7 +199,7 @@ async fn every_occurrence_delivered_three_times_concurrently_counts_once() {
     for day in [t.date_naive(), (t + Duration::days(1)).date_naive()] {
         let counts = |v: Vec<domain::model::DayActivity>| {
             v.into_iter()
-                .map(|a| (a.event.id, a.day_count))
+                .map(|a| (a.id, a.day_count))
                 .collect::<Vec<_>>()
         };
         assert_eq!(

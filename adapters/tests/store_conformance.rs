@@ -223,6 +223,59 @@ async fn sqlite_refuses_a_file_from_a_newer_schema() {
     assert!(err.to_string().contains("schema version 99"), "{err}");
 }
 
+/// A file of schema version 2 (before the report's columns) opens as
+/// version 3 with those columns filled from the events' bodies, a
+/// reopened event's time included.
+#[tokio::test]
+async fn sqlite_fills_the_report_columns_of_an_older_file() {
+    use domain::model::{DayActivity, EventPatch, Status};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("monitoring.db");
+    let t = at("2026-11-25T10:00:00Z");
+    let quiet = OccurrenceSpec::log("quiet", "a", t).build();
+    let regressed = OccurrenceSpec::log("regressed", "a", t).build();
+    let again = OccurrenceSpec::log("regressed", "b", t + chrono::Duration::hours(1)).build();
+    {
+        let store = SqliteStore::open(&path).unwrap();
+        store.record(&quiet, t).await.unwrap();
+        store.record(&regressed, t).await.unwrap();
+        let resolve = EventPatch {
+            status: Some(Status::Resolved),
+            ..EventPatch::default()
+        };
+        store
+            .update(&regressed.event_id, &resolve, None, t)
+            .await
+            .unwrap();
+        store.record(&again, t).await.unwrap();
+    }
+    // Back to version 2's shape: no report columns, no index over them.
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "DROP INDEX events_report_fields;
+             ALTER TABLE events DROP COLUMN title;
+             ALTER TABLE events DROP COLUMN first_seen;
+             ALTER TABLE events DROP COLUMN reopened_at;
+             PRAGMA user_version = 2;",
+        )
+        .unwrap();
+    }
+    let store = SqliteStore::open(&path).expect("a version 2 file opens");
+    let activity = store.day_activity(t.date_naive()).await.unwrap();
+    assert_eq!(activity.len(), 2);
+    for a in &activity {
+        let event = store.get(&a.id).await.unwrap().unwrap();
+        assert_eq!(*a, DayActivity::of(&event, a.day_count));
+    }
+    assert!(activity.iter().any(|a| a.reopened_at.is_some()));
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let version: i64 = conn
+        .pragma_query_value(None, "user_version", |row| row.get(0))
+        .unwrap();
+    assert_eq!(version, 3);
+}
+
 /// The alerts outbox is written in the transaction of the event write, and
 /// only for writes that may alert.
 #[tokio::test]

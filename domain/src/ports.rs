@@ -73,6 +73,15 @@ pub trait EventStore: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<Recorded, PortError>;
     async fn get(&self, id: &EventId) -> Result<Option<Event>, PortError>;
+    /// The events of these ids that exist, in no particular order (the few
+    /// a report or overview lists). One `get` each unless a store can batch.
+    async fn get_many(&self, ids: &[EventId]) -> Result<Vec<Event>, PortError> {
+        let mut found = Vec::with_capacity(ids.len());
+        for id in ids {
+            found.extend(self.get(id).await?);
+        }
+        Ok(found)
+    }
     /// Newest activity first: (last_seen desc, id desc), strictly after `after`.
     async fn list(
         &self,
@@ -88,7 +97,8 @@ pub trait EventStore: Send + Sync {
         expected_version: Option<u64>,
         now: DateTime<Utc>,
     ) -> Result<Event, UpdateEventError>;
-    /// Every event with at least one occurrence on that UTC day, with that day's count.
+    /// Every event with at least one occurrence on that UTC day, with that
+    /// day's count and the fields the report needs (not the whole event).
     async fn day_activity(&self, day: NaiveDate) -> Result<Vec<DayActivity>, PortError>;
     /// One event's per-day counters for the UTC days `from..=to`, oldest
     /// first, leaving out days without occurrences (the console's activity chart).

@@ -620,29 +620,24 @@ suite! {
         assert_eq!(redelivered, Recorded::Duplicate);
 
         let counts = |activity: Vec<DayActivity>| {
-            let mut counts: Vec<(EventId, u64, u64)> = activity
-                .into_iter()
-                .map(|a| (a.event.id, a.day_count, a.event.count))
-                .collect();
+            let mut counts: Vec<(EventId, u64)> =
+                activity.into_iter().map(|a| (a.id, a.day_count)).collect();
             counts.sort();
             counts
         };
-        let sorted = |mut v: Vec<(EventId, u64, u64)>| {
+        let sorted = |mut v: Vec<(EventId, u64)>| {
             v.sort();
             v
         };
         assert_eq!(
             counts(store.day_activity(day1).await.expect("day_activity")),
-            sorted(vec![(both.event_id(), 2, 5), (first_only.event_id(), 1, 1)]),
-            "activity of {day1}: (event, day count, total count)"
+            sorted(vec![(both.event_id(), 2), (first_only.event_id(), 1)]),
+            "activity of {day1}: (event, day count)"
         );
         assert_eq!(
             counts(store.day_activity(day2).await.expect("day_activity")),
-            sorted(vec![
-                (both.event_id(), 3, 5),
-                (second_only.event_id(), 9, 9)
-            ]),
-            "activity of {day2}: (event, day count, total count)"
+            sorted(vec![(both.event_id(), 3), (second_only.event_id(), 9)]),
+            "activity of {day2}: (event, day count)"
         );
         let day0 = at("2026-02-28T00:00:00Z").date_naive();
         assert!(
@@ -654,11 +649,45 @@ suite! {
             "a day without occurrences has no activity"
         );
 
-        // The events come as they stand now.
+        // A regression: resolved, then another occurrence the same day
+        // reopens it (reopened_at set, status open again).
+        must_update(
+            store,
+            &second_only.event_id(),
+            &set_status(Status::Resolved),
+            None,
+            t0(),
+        )
+        .await;
+        let reopening = OccurrenceSpec::log("second-day", "c", at("2026-03-02T14:00:00Z"));
+        record_new(store, &reopening.build(), t0()).await;
+
+        // Each event's fields as it stands now, title and times included.
         let day2_events = store.day_activity(day2).await.expect("day_activity");
+        assert_eq!(day2_events.len(), 2);
         for a in day2_events {
-            assert_eq!(a.event, must_get(store, &a.event.id).await);
+            let event = must_get(store, &a.id).await;
+            assert_eq!(a, DayActivity::of(&event, a.day_count));
+            if a.id == second_only.event_id() {
+                assert!(a.reopened_at.is_some(), "the regression's time");
+                assert_eq!(a.day_count, 10);
+            }
         }
+    }
+
+    pub async fn get_many_answers_the_events_that_exist(store: &dyn EventStore) {
+        let a = record_new(store, &OccurrenceSpec::log("many-a", "w1", t0()).build(), t0()).await;
+        let b = record_new(store, &OccurrenceSpec::log("many-b", "w1", t0()).build(), t0()).await;
+        let unknown = OccurrenceSpec::log("never-seen", "w1", t0()).event_id();
+        let mut got = store
+            .get_many(&[b.id.clone(), unknown, a.id.clone()])
+            .await
+            .expect("get_many");
+        got.sort_by(|x, y| x.id.cmp(&y.id));
+        let mut want = vec![a, b];
+        want.sort_by(|x, y| x.id.cmp(&y.id));
+        assert_eq!(got, want, "the known events, whole; the unknown id left out");
+        assert!(store.get_many(&[]).await.expect("no ids").is_empty());
     }
 
     pub async fn event_activity_reads_one_events_counters_oldest_first(store: &dyn EventStore) {

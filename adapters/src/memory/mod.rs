@@ -130,10 +130,7 @@ impl EventStore for MemoryEventStore {
             .iter()
             .filter(|((d, _), _)| *d == day)
             .filter_map(|((_, id), &day_count)| {
-                t.events.get(id).map(|e| DayActivity {
-                    event: e.clone(),
-                    day_count,
-                })
+                t.events.get(id).map(|e| DayActivity::of(e, day_count))
             })
             .collect())
     }

@@ -31,12 +31,15 @@ fn load_event(conn: &Connection, id: &EventId) -> Result<Option<Event>, PortErro
 fn save_event(conn: &Connection, event: &Event) -> Result<(), PortError> {
     let body = to_json(event, &format!("event {}", event.id))?;
     conn.prepare_cached(
-        "INSERT INTO events (id, last_seen, account, region, source, severity, status, body)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+        "INSERT INTO events (id, last_seen, account, region, source, severity, status, body,
+                             title, first_seen, reopened_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
          ON CONFLICT (id) DO UPDATE SET
              last_seen = excluded.last_seen, account = excluded.account,
              region = excluded.region, source = excluded.source,
-             severity = excluded.severity, status = excluded.status, body = excluded.body",
+             severity = excluded.severity, status = excluded.status, body = excluded.body,
+             title = excluded.title, first_seen = excluded.first_seen,
+             reopened_at = excluded.reopened_at",
     )
     .and_then(|mut stmt| {
         stmt.execute(params![
@@ -48,10 +51,18 @@ fn save_event(conn: &Connection, event: &Event) -> Result<(), PortError> {
             event.severity.as_str(),
             event.status.as_str(),
             body,
+            event.title,
+            report_time(event.first_seen),
+            event.reopened_at.map(report_time),
         ])
     })
     .context(|| format!("writing event {}", event.id))?;
     Ok(())
+}
+
+/// The report's columns hold times as the body does (RFC 3339, UTC, `Z`).
+fn report_time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
 }
 
 /// Records one occurrence inside the caller's write transaction.
@@ -169,6 +180,50 @@ fn counter_rows(
         .context(|| what.to_owned())
 }
 
+/// One row of a day's activity as SQLite answers it, before validation.
+struct DayRow {
+    id: String,
+    title: Option<String>,
+    account: String,
+    region: String,
+    severity: String,
+    status: String,
+    first_seen: Option<String>,
+    reopened_at: Option<String>,
+    count: i64,
+}
+
+impl DayRow {
+    /// The domain value; a stored field that does not validate is a
+    /// permanent error naming the event.
+    fn into_domain(self, what: &str) -> Result<DayActivity, PortError> {
+        let id = self.id;
+        let bad = |field: &str, e: &dyn std::fmt::Display| {
+            PortError::Permanent(format!("sqlite: {what}: event {id}: stored {field}: {e}"))
+        };
+        let time = |field: &str, v: Option<&str>| -> Result<DateTime<Utc>, PortError> {
+            let v = v.ok_or_else(|| bad(field, &"missing"))?;
+            DateTime::parse_from_rfc3339(v)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|e| bad(field, &e))
+        };
+        Ok(DayActivity {
+            title: self.title.ok_or_else(|| bad("title", &"missing"))?,
+            account: self.account.parse().map_err(|e| bad("account", &e))?,
+            region: self.region.parse().map_err(|e| bad("region", &e))?,
+            severity: self.severity.parse().map_err(|e| bad("severity", &e))?,
+            status: self.status.parse().map_err(|e| bad("status", &e))?,
+            first_seen: time("first_seen", self.first_seen.as_deref())?,
+            reopened_at: self
+                .reopened_at
+                .map(|v| time("reopened_at", Some(&v)))
+                .transpose()?,
+            day_count: from_sql_count(self.count, what)?,
+            id: id.parse().map_err(|e| bad("id", &e))?,
+        })
+    }
+}
+
 impl SqliteStore {
     /// Records many occurrences in one transaction, each as `record` would
     /// (a duplicate, also within the batch, is `Duplicate`). All or nothing:
@@ -276,21 +331,35 @@ impl EventStore for SqliteStore {
     async fn day_activity(&self, day: NaiveDate) -> Result<Vec<DayActivity>, PortError> {
         with_connection(&self.conn, move |conn| {
             let what = format!("reading the activity of {day}");
-            let rows = counter_rows(
-                conn,
-                "SELECT e.body, d.count FROM event_days d JOIN events e ON e.id = d.event_id
+            // The report's columns from their covering index, not the events'
+            // rows (see the schema).
+            conn.prepare_cached(
+                "SELECT e.id, e.title, e.account, e.region, e.severity, e.status,
+                        e.first_seen, e.reopened_at, d.count
+                 FROM event_days d JOIN events e INDEXED BY events_report_fields
+                     ON e.id = d.event_id
                  WHERE d.day = ?1 ORDER BY d.event_id",
-                params![day_key(day)],
-                &what,
-            )?;
-            rows.into_iter()
-                .map(|(body, count)| {
-                    Ok(DayActivity {
-                        event: from_json(&body, "event")?,
-                        day_count: from_sql_count(count, &what)?,
+            )
+            .and_then(|mut stmt| {
+                stmt.query_map(params![day_key(day)], |row| {
+                    Ok(DayRow {
+                        id: row.get(0)?,
+                        title: row.get(1)?,
+                        account: row.get(2)?,
+                        region: row.get(3)?,
+                        severity: row.get(4)?,
+                        status: row.get(5)?,
+                        first_seen: row.get(6)?,
+                        reopened_at: row.get(7)?,
+                        count: row.get(8)?,
                     })
-                })
-                .collect()
+                })?
+                .collect::<Result<Vec<_>, _>>()
+            })
+            .context(|| what.clone())?
+            .into_iter()
+            .map(|row| row.into_domain(&what))
+            .collect()
         })
         .await
     }

@@ -9,7 +9,8 @@
 //! a read-modify-write cannot be overtaken by the other process).
 //!
 //! An event is stored as its full JSON (the source of truth) beside copies of
-//! the fields that `list` filters and sorts on. `last_seen` is fixed-width
+//! the fields that `list` filters and sorts on and that the daily report
+//! reads (`day_activity`, from a covering index). `last_seen` is fixed-width
 //! RFC 3339 text with nanoseconds, so text order is time order and keyset
 //! pagination compares exactly as the memory store does.
 //!

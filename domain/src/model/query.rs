@@ -85,11 +85,38 @@ impl<T, K> Page<T, K> {
     }
 }
 
-/// One UTC day's activity of one event, as stores keep per-day counters.
+/// One UTC day's activity of one event: that day's counter and the fields
+/// of the event the daily report shows, sorts or counts on. Not the whole
+/// event: its sample and detail are most of its size, a busy day has
+/// 100,000 of these, and only the few events a report lists are read whole.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DayActivity {
-    pub event: Event,
+    pub id: EventId,
+    pub title: String,
+    pub account: AccountId,
+    pub region: Region,
+    pub severity: Severity,
+    pub status: Status,
+    pub first_seen: DateTime<Utc>,
+    pub reopened_at: Option<DateTime<Utc>>,
     pub day_count: u64,
+}
+
+impl DayActivity {
+    /// `event`'s part in a day on which it occurred `day_count` times.
+    pub fn of(event: &Event, day_count: u64) -> Self {
+        Self {
+            id: event.id.clone(),
+            title: event.title.clone(),
+            account: event.account.clone(),
+            region: event.region.clone(),
+            severity: event.severity,
+            status: event.status,
+            first_seen: event.first_seen,
+            reopened_at: event.reopened_at,
+            day_count,
+        }
+    }
 }
 
 pub fn day_of(t: DateTime<Utc>) -> NaiveDate {

@@ -10,7 +10,7 @@ use crate::model::*;
 use crate::ports::{DayCount, PortError};
 use chrono::{Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Days of activity when `days` is not given.
 pub const DEFAULT_ACTIVITY_DAYS: u32 = 14;
@@ -136,22 +136,36 @@ impl Api {
         })
     }
 
-    /// The daily report's figures for `date`, computed as the report computes them.
+    /// The daily report's figures for `date`, computed as the report computes
+    /// them; only the events its lists name are read whole.
     pub async fn overview(&self, date: NaiveDate) -> Result<Overview, PortError> {
         let activity = self.events.day_activity(date).await?;
         let agents = all_agents(self.agents.as_ref()).await?;
         let now = self.clock.now();
         let report = build(date, &activity, &agents, now);
-        let events: HashMap<&EventId, &DayActivity> =
-            activity.iter().map(|a| (&a.event.id, a)).collect();
+        drop(activity);
+        let listed: BTreeSet<&EventId> = [&report.top, &report.new_events, &report.regressions]
+            .into_iter()
+            .flatten()
+            .map(|l| &l.id)
+            .collect();
+        let ids: Vec<EventId> = listed.into_iter().cloned().collect();
+        let events: HashMap<EventId, Event> = self
+            .events
+            .get_many(&ids)
+            .await?
+            .into_iter()
+            .map(|e| (e.id.clone(), e))
+            .collect();
         let mut day_counts = BTreeMap::new();
-        let mut pick = |lines: &[super::report::ReportLine]| -> Vec<Event> {
+        // An event gone between the two reads (expired) drops out of its list.
+        let mut pick = |lines: &[DayActivity]| -> Vec<Event> {
             lines
                 .iter()
-                .filter_map(|l| events.get(&l.id))
-                .map(|a| {
-                    day_counts.insert(a.event.id.clone(), a.day_count);
-                    a.event.clone()
+                .filter_map(|l| {
+                    let event = events.get(&l.id)?;
+                    day_counts.insert(l.id.clone(), l.day_count);
+                    Some(event.clone())
                 })
                 .collect()
         };

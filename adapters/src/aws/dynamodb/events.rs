@@ -59,6 +59,11 @@ impl EventStore for DynamoStore {
         Ok(self.load_event(id).await?.map(|(event, _)| event))
     }
 
+    /// `BatchGetItem`, 100 keys a call, instead of one `GetItem` each.
+    async fn get_many(&self, ids: &[EventId]) -> Result<Vec<Event>, PortError> {
+        Ok(self.batch_get_events(ids).await?.into_values().collect())
+    }
+
     /// A `limit` of 0 is treated as 1, so a page always moves forward.
     async fn list(
         &self,
@@ -163,7 +168,7 @@ impl EventStore for DynamoStore {
             .filter_map(|(id, day_count)| {
                 events
                     .remove(&id)
-                    .map(|event| DayActivity { event, day_count })
+                    .map(|event| DayActivity::of(&event, day_count))
             })
             .collect())
     }

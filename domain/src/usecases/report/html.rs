@@ -7,7 +7,7 @@
 //! them in step.
 
 use super::render::escape_html;
-use super::{change, ConsoleUrl, DailyReport, ReportLine, Trend};
+use super::{change, ConsoleUrl, DailyReport, DayActivity, Trend};
 use crate::model::{AgentId, Severity};
 use chrono::{DateTime, SecondsFormat, Utc};
 use std::fmt::Write;
@@ -196,7 +196,7 @@ const CELL: &str = "padding:8px 8px 8px 0;border-bottom:1px solid #d0d7de;vertic
 
 /// Events as rows: severity badge, title (linked), account / region and
 /// status, that day's count.
-fn events(h: &mut String, title: &str, rows: &[ReportLine], console: Option<&ConsoleUrl>) {
+fn events(h: &mut String, title: &str, rows: &[DayActivity], console: Option<&ConsoleUrl>) {
     if rows.is_empty() {
         return;
     }

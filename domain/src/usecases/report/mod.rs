@@ -27,46 +27,21 @@ pub const TOP_EVENTS: usize = 10;
 pub const LISTED_EVENTS: usize = 50;
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct ReportLine {
-    pub id: EventId,
-    pub title: String,
-    pub account: AccountId,
-    pub region: Region,
-    pub severity: Severity,
-    pub status: Status,
-    pub day_count: u64,
-}
-
-impl ReportLine {
-    fn of(a: &DayActivity) -> Self {
-        let e = &a.event;
-        Self {
-            id: e.id.clone(),
-            title: e.title.clone(),
-            account: e.account.clone(),
-            region: e.region.clone(),
-            severity: e.severity,
-            status: e.status,
-            day_count: a.day_count,
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq)]
 pub struct DailyReport {
     pub day: NaiveDate,
     pub total_occurrences: u64,
     pub distinct_events: usize,
     pub by_severity: BTreeMap<Severity, u64>,
     pub by_account: BTreeMap<AccountId, u64>,
-    /// Most occurrences that day, most first.
-    pub top: Vec<ReportLine>,
+    /// Most occurrences that day, most first (each list's rows are the
+    /// events' day activity: what the report shows of them).
+    pub top: Vec<DayActivity>,
     /// New events that day (first seen that day), at most [`LISTED_EVENTS`].
-    pub new_events: Vec<ReportLine>,
+    pub new_events: Vec<DayActivity>,
     /// How many events were new that day, listed or not.
     pub new_total: usize,
     /// Events reopened that day, at most [`LISTED_EVENTS`].
-    pub regressions: Vec<ReportLine>,
+    pub regressions: Vec<DayActivity>,
     /// How many events were reopened that day, listed or not.
     pub regressions_total: usize,
     /// Agents that are stale now or sent nothing that day: (id, name, last seen).
@@ -178,6 +153,33 @@ impl fmt::Display for ConsoleUrl {
     }
 }
 
+/// The report's order: most occurrences that day first, then the more
+/// severe, then by id (so equal figures list the same way every time).
+fn report_order(a: &DayActivity, b: &DayActivity) -> std::cmp::Ordering {
+    b.day_count
+        .cmp(&a.day_count)
+        .then(b.severity.cmp(&a.severity))
+        .then(a.id.cmp(&b.id))
+}
+
+/// The first `k` of `items` in [`report_order`], and how many items there
+/// were. Selects before sorting: a busy day has 100,000 items and a report
+/// lists at most 50 of each kind.
+fn most_frequent<'a>(
+    items: impl Iterator<Item = &'a DayActivity>,
+    k: usize,
+) -> (Vec<DayActivity>, usize) {
+    let mut chosen: Vec<&DayActivity> = items.collect();
+    let total = chosen.len();
+    if total > k && k > 0 {
+        chosen.select_nth_unstable_by(k - 1, |a, b| report_order(a, b));
+        chosen.truncate(k);
+    }
+    chosen.sort_unstable_by(|a, b| report_order(a, b));
+    chosen.truncate(k);
+    (chosen.into_iter().cloned().collect(), total)
+}
+
 /// Aggregates one day. Memory is bounded by the number of distinct events.
 pub fn build(
     day: NaiveDate,
@@ -189,31 +191,28 @@ pub fn build(
     let day_end = day_start + Duration::days(1);
     let in_day = |t: DateTime<Utc>| t >= day_start && t < day_end;
     let mut by_severity = BTreeMap::new();
-    let mut by_account = BTreeMap::new();
+    let mut by_account: BTreeMap<AccountId, u64> = BTreeMap::new();
     for a in activity {
-        *by_severity.entry(a.event.severity).or_insert(0) += a.day_count;
-        *by_account.entry(a.event.account.clone()).or_insert(0) += a.day_count;
+        *by_severity.entry(a.severity).or_insert(0) += a.day_count;
+        // Look up before inserting: a busy day has 100,000 rows and few accounts.
+        match by_account.get_mut(&a.account) {
+            Some(n) => *n += a.day_count,
+            None => {
+                by_account.insert(a.account.clone(), a.day_count);
+            }
+        }
     }
-    let mut sorted: Vec<&DayActivity> = activity.iter().collect();
-    sorted.sort_by(|a, b| {
-        b.day_count
-            .cmp(&a.day_count)
-            .then(b.event.severity.cmp(&a.event.severity))
-            .then(a.event.id.cmp(&b.event.id))
-    });
-    // The first LISTED_EVENTS that match, and how many match in all.
-    let pick = |f: &dyn Fn(&Event) -> bool| {
-        let mut matching = sorted.iter().filter(|a| f(&a.event));
-        let listed: Vec<ReportLine> = matching
-            .by_ref()
-            .take(LISTED_EVENTS)
-            .map(|a| ReportLine::of(a))
-            .collect();
-        let total = listed.len() + matching.count();
-        (listed, total)
-    };
-    let (new_events, new_total) = pick(&|e| in_day(e.first_seen));
-    let (regressions, regressions_total) = pick(&|e| e.reopened_at.is_some_and(in_day));
+    let (top, _) = most_frequent(activity.iter(), TOP_EVENTS);
+    let (new_events, new_total) = most_frequent(
+        activity.iter().filter(|a| in_day(a.first_seen)),
+        LISTED_EVENTS,
+    );
+    let (regressions, regressions_total) = most_frequent(
+        activity
+            .iter()
+            .filter(|a| a.reopened_at.is_some_and(in_day)),
+        LISTED_EVENTS,
+    );
     let quiet_agents = agents
         .iter()
         .map(|a| a.clone().with_derived_status(now))
@@ -230,11 +229,7 @@ pub fn build(
         distinct_events: activity.len(),
         by_severity,
         by_account,
-        top: sorted
-            .iter()
-            .take(TOP_EVENTS)
-            .map(|a| ReportLine::of(a))
-            .collect(),
+        top,
         new_events,
         new_total,
         regressions,
@@ -247,7 +242,7 @@ pub fn build(
 impl DailyReport {
     /// The three event lists both renderings show, in order, each with its
     /// title; a capped list's title says how many it shows of how many.
-    fn event_lists(&self) -> [(String, &[ReportLine]); 3] {
+    fn event_lists(&self) -> [(String, &[DayActivity]); 3] {
         let title = |title: &str, listed: usize, total: usize| {
             if listed < total {
                 format!("{title} ({listed} of {total}, most occurrences first)")

@@ -6,8 +6,8 @@ use crate::ports::{Email, MockAgentStore, MockEventStore, MockMailer};
 
 fn event(id: u8, account: &str, sev: Severity, first: &str, count: u64) -> DayActivity {
     let t: DateTime<Utc> = first.parse().unwrap();
-    DayActivity {
-        event: Event {
+    DayActivity::of(
+        &Event {
             id: format!("{id:032x}").parse().unwrap(),
             account: account.parse().unwrap(),
             region: "eu-west-1".parse().unwrap(),
@@ -31,8 +31,8 @@ fn event(id: u8, account: &str, sev: Severity, first: &str, count: u64) -> DayAc
             state_time: None,
             reopened_at: None,
         },
-        day_count: count,
-    }
+        count,
+    )
 }
 
 #[test]
@@ -56,7 +56,7 @@ fn aggregates_by_severity_account_and_ranks_the_top_events() {
         "2026-11-24T05:00:00Z",
         7,
     ));
-    acts[3].event.reopened_at = Some("2026-11-24T06:00:00Z".parse().unwrap());
+    acts[3].reopened_at = Some("2026-11-24T06:00:00Z".parse().unwrap());
     let r = build(day, &acts, &[], "2026-11-25T00:10:00Z".parse().unwrap());
     assert_eq!(r.total_occurrences, (1..=15).sum::<u64>() + 7);
     assert_eq!(r.by_severity[&Severity::Critical], 7);
@@ -82,7 +82,7 @@ fn a_day_of_many_new_events_lists_the_most_frequent_and_says_how_many() {
                 "2026-11-24T05:00:00Z",
                 u64::from(i) + 1,
             );
-            a.event.reopened_at = Some("2026-11-24T06:00:00Z".parse().unwrap());
+            a.reopened_at = Some("2026-11-24T06:00:00Z".parse().unwrap());
             a
         })
         .collect();
@@ -195,7 +195,7 @@ fn events_link_to_the_console_only_when_a_console_url_is_set() {
 
     let linked = render(&r, Some(&console()));
     for a in &acts {
-        let url = format!("http://127.0.0.1:8080/console/events/{}", a.event.id);
+        let url = format!("http://127.0.0.1:8080/console/events/{}", a.id);
         assert!(linked.html.contains(&format!("<a href=\"{url}\"")), "{url}");
         assert!(
             linked.text.lines().any(|l| l.trim() == url),

@@ -1,7 +1,7 @@
 //! The text part of the report e-mail: the same content as the HTML part,
 //! in columns, with each event's console link on the line below it.
 
-use super::{change, ConsoleUrl, DailyReport, ReportLine};
+use super::{change, ConsoleUrl, DailyReport, DayActivity};
 use crate::model::AgentId;
 use chrono::{DateTime, Utc};
 use std::fmt::Write;
@@ -64,7 +64,7 @@ fn table(t: &mut String, title: &str, rows: impl Iterator<Item = (String, u64)>)
 }
 
 /// Events with that day's counts, each followed by its console link.
-fn lines(t: &mut String, title: &str, rows: &[ReportLine], console: Option<&ConsoleUrl>) {
+fn lines(t: &mut String, title: &str, rows: &[DayActivity], console: Option<&ConsoleUrl>) {
     if rows.is_empty() {
         return;
     }
