@@ -52,17 +52,12 @@ fn save_event(conn: &Connection, event: &Event) -> Result<(), PortError> {
             event.status.as_str(),
             body,
             event.title,
-            report_time(event.first_seen),
-            event.reopened_at.map(report_time),
+            time_key(event.first_seen),
+            event.reopened_at.map(time_key),
         ])
     })
     .context(|| format!("writing event {}", event.id))?;
     Ok(())
-}
-
-/// The report's columns hold times as the body does (RFC 3339, UTC, `Z`).
-fn report_time(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
 }
 
 /// Records one occurrence inside the caller's write transaction.
@@ -201,8 +196,8 @@ impl DayRow {
         let bad = |field: &str, e: &dyn std::fmt::Display| {
             PortError::Permanent(format!("sqlite: {what}: event {id}: stored {field}: {e}"))
         };
-        let time = |field: &str, v: Option<&str>| -> Result<DateTime<Utc>, PortError> {
-            let v = v.ok_or_else(|| bad(field, &"missing"))?;
+        // RFC 3339 either way: `time_key` text, or the body's (older files).
+        let time = |field: &str, v: &str| -> Result<DateTime<Utc>, PortError> {
             DateTime::parse_from_rfc3339(v)
                 .map(|t| t.with_timezone(&Utc))
                 .map_err(|e| bad(field, &e))
@@ -213,10 +208,13 @@ impl DayRow {
             region: self.region.parse().map_err(|e| bad("region", &e))?,
             severity: self.severity.parse().map_err(|e| bad("severity", &e))?,
             status: self.status.parse().map_err(|e| bad("status", &e))?,
-            first_seen: time("first_seen", self.first_seen.as_deref())?,
+            first_seen: match self.first_seen.as_deref() {
+                Some(v) => time("first_seen", v)?,
+                None => return Err(bad("first_seen", &"missing")),
+            },
             reopened_at: self
                 .reopened_at
-                .map(|v| time("reopened_at", Some(&v)))
+                .map(|v| time("reopened_at", &v))
                 .transpose()?,
             day_count: from_sql_count(self.count, what)?,
             id: id.parse().map_err(|e| bad("id", &e))?,
