@@ -1,13 +1,13 @@
 //! Agents ([`AgentStore`], optimistic on their revision) and each agent's
 //! own persistent state ([`AgentStateStore`]) in the same file.
 
-use super::sql::{from_json, to_json, with_connection, SqlContext};
+use super::sql::{from_json, to_json, with_connection, ConnectionThread, SqlContext};
 use super::SqliteStore;
 use async_trait::async_trait;
 use domain::model::{Agent, AgentId, Page};
 use domain::ports::{AgentState, AgentStateStore, AgentStore, PortError};
-use rusqlite::{params, Connection, OptionalExtension};
-use std::sync::{Arc, Mutex};
+use rusqlite::{params, OptionalExtension};
+use std::sync::Arc;
 
 impl SqliteStore {
     /// The persistent state of one agent, in the same file.
@@ -101,7 +101,7 @@ impl AgentStore for SqliteStore {
 /// One agent's persistent state, a row of the store's file. Cloning shares the connection.
 #[derive(Clone)]
 pub struct SqliteAgentState {
-    conn: Arc<Mutex<Connection>>,
+    conn: Arc<ConnectionThread>,
     agent_id: String,
 }
 

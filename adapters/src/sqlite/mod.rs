@@ -14,11 +14,11 @@
 //! RFC 3339 text with nanoseconds, so text order is time order and keyset
 //! pagination compares exactly as the memory store does.
 //!
-//! SQLite calls block, so each one runs on tokio's blocking pool, not on the
-//! async workers.
+//! SQLite calls block, so each one runs on the connection's own thread, not
+//! on the async workers (see [`sql::ConnectionThread`]).
 //!
 //! One concern a module: `schema` (tables, version, connection settings),
-//! `sql` (errors, JSON bodies, transactions, the blocking pool), `events`
+//! `sql` (errors, JSON bodies, transactions, the connection's thread), `events`
 //! (`EventStore` and the day counters), `agents` (`AgentStore`,
 //! [`SqliteAgentState`]) and `alerts` (the outbox and deliveries).
 
@@ -32,14 +32,14 @@ pub use agents::SqliteAgentState;
 
 use domain::ports::PortError;
 use rusqlite::Connection;
-use sql::SqlContext;
+use sql::{ConnectionThread, SqlContext};
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// The store of the local mode, over one SQLite file. Cloning shares the connection.
 #[derive(Clone)]
 pub struct SqliteStore {
-    conn: Arc<Mutex<Connection>>,
+    conn: Arc<ConnectionThread>,
 }
 
 impl SqliteStore {
@@ -61,7 +61,7 @@ impl SqliteStore {
     fn with_schema(mut conn: Connection, shown: &str) -> Result<Self, PortError> {
         schema::create(&mut conn, shown)?;
         Ok(Self {
-            conn: Arc::new(Mutex::new(conn)),
+            conn: Arc::new(ConnectionThread::spawn(conn, shown)?),
         })
     }
 }
