@@ -6,6 +6,7 @@ use super::InboundError;
 use crate::envelope::*;
 use crate::model::*;
 use chrono::{DateTime, Utc};
+use serde::Deserialize;
 use serde_json::Value;
 
 /// The longest title the master stores, in bytes. An agent's titles are at
@@ -39,7 +40,10 @@ impl Source<'_> {
         InboundError::malformed(self.env, reason)
     }
 
-    /// An occurrence of the problem `key`, delivered as `occ_key`.
+    /// An occurrence of the problem `key`, delivered as `occ_key`. Its
+    /// `detail` is left empty: each kind sets what it keeps (the AWS kinds
+    /// their envelope's, the agent's kind a rebuilt one), so nothing is
+    /// deep-copied only to be replaced.
     fn occurrence(
         &self,
         key: &str,
@@ -63,7 +67,7 @@ impl Source<'_> {
             log_group: None,
             sample: String::new(),
             resources: env.resources.clone(),
-            detail: env.detail.clone(),
+            detail: Value::Null,
             first_time: time,
             time,
             count: 1,
@@ -112,8 +116,9 @@ pub(super) fn parse(src: &Source<'_>) -> Result<Occurrence, InboundError> {
 
 /// `Log Errors Detected`: one group of an agent's log records.
 fn log_errors(src: &Source<'_>) -> Result<Occurrence, InboundError> {
-    let d: LogErrorsDetail =
-        serde_json::from_value(src.env.detail.clone()).map_err(|e| src.malformed(e.to_string()))?;
+    // Read from the envelope's value in place, not from a copy of it.
+    let d =
+        LogErrorsDetail::deserialize(&src.env.detail).map_err(|e| src.malformed(e.to_string()))?;
     let fp: Fingerprint = d
         .fingerprint
         .parse()
@@ -130,14 +135,14 @@ fn log_errors(src: &Source<'_>) -> Result<Occurrence, InboundError> {
         &key,
         &d.occurrence_key,
         d.severity,
-        d.title.clone(),
+        d.title,
         d.last_seen,
         StatusEffect::Occurred,
     );
     o.first_time = d.first_seen;
     o.fingerprint = Some(fp);
-    o.log_group = Some(d.log_group.clone());
-    o.sample = d.sample.clone();
+    o.log_group = Some(d.log_group);
+    o.sample = d.sample;
     o.count = d.count;
     // The agent sends no resources; none are taken from a sender that does.
     o.resources = Vec::new();
@@ -175,6 +180,7 @@ fn guardduty(src: &Source<'_>) -> Result<Occurrence, InboundError> {
         StatusEffect::Occurred,
     );
     o.sample = src.str_at(&["description"]).unwrap_or(title).to_owned();
+    o.detail = src.env.detail.clone();
     Ok(o)
 }
 
@@ -221,6 +227,7 @@ fn health(src: &Source<'_>) -> Result<Occurrence, InboundError> {
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_owned();
+    o.detail = src.env.detail.clone();
     Ok(o)
 }
 
@@ -252,5 +259,6 @@ fn alarm(src: &Source<'_>) -> Result<Occurrence, InboundError> {
         .str_at(&["state", "reason"])
         .unwrap_or_default()
         .to_owned();
+    o.detail = src.env.detail.clone();
     Ok(o)
 }

@@ -102,6 +102,29 @@ fn health_categories_map_to_severities() {
 }
 
 #[test]
+fn aws_occurrences_keep_their_envelopes_detail() {
+    for e in [
+        env(
+            "aws.guardduty",
+            DT_GUARDDUTY,
+            json!({"id": "f1", "severity": 8.0, "type": "Recon:EC2/PortProbe"}),
+        ),
+        env(
+            "aws.health",
+            DT_HEALTH,
+            json!({"eventArn": "arn:h", "eventTypeCategory": "issue", "service": "EC2"}),
+        ),
+        env(
+            "aws.cloudwatch",
+            DT_ALARM,
+            json!({"alarmName": "api-5xx", "state": {"value": "ALARM", "reason": "r"}}),
+        ),
+    ] {
+        assert_eq!(occurrence_of(&e).unwrap().detail, e.detail, "{}", e.source);
+    }
+}
+
+#[test]
 fn malformed_and_unsupported_envelopes_are_permanent_errors() {
     let mut e = env("aws.guardduty", DT_GUARDDUTY, json!({"severity": 5}));
     assert!(matches!(
