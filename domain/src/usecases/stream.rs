@@ -21,15 +21,18 @@ use crate::ports::{AgentState, AgentStateStore, Publisher};
 use crate::usecases::agent::{AgentError, AgentSettings, SAMPLE_LIMIT};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use serde::Deserialize;
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 pub const DATA_MESSAGE: &str = "DATA_MESSAGE";
 pub const CONTROL_MESSAGE: &str = "CONTROL_MESSAGE";
 
-/// One decompressed subscription payload, as CloudWatch Logs writes it.
+/// One decompressed subscription payload, as CloudWatch Logs writes it. Its
+/// events borrow their ids and messages from the JSON where they can (no
+/// escapes): a batch holds up to 10,000 of them.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SubscriptionMessage {
+pub struct SubscriptionMessage<'a> {
     pub message_type: String,
     #[serde(default)]
     pub owner: String,
@@ -39,21 +42,23 @@ pub struct SubscriptionMessage {
     pub log_stream: String,
     #[serde(default)]
     pub subscription_filters: Vec<String>,
-    #[serde(default)]
-    pub log_events: Vec<SubscriptionEvent>,
+    #[serde(default, borrow)]
+    pub log_events: Vec<SubscriptionEvent<'a>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct SubscriptionEvent {
-    pub id: String,
+pub struct SubscriptionEvent<'a> {
+    #[serde(borrow)]
+    pub id: Cow<'a, str>,
     /// Milliseconds since the epoch.
     pub timestamp: i64,
-    pub message: String,
+    #[serde(borrow)]
+    pub message: Cow<'a, str>,
 }
 
-impl SubscriptionMessage {
+impl<'a> SubscriptionMessage<'a> {
     /// Parses the decompressed JSON; says why it is not a usable batch.
-    pub fn parse(json: &[u8]) -> Result<Self, String> {
+    pub fn parse(json: &'a [u8]) -> Result<Self, String> {
         let m: Self = serde_json::from_slice(json)
             .map_err(|e| format!("not a CloudWatch Logs subscription message: {e}"))?;
         match m.message_type.as_str() {
@@ -104,7 +109,7 @@ impl StreamScope {
 }
 
 struct Group<'a> {
-    first: &'a SubscriptionEvent,
+    first: &'a SubscriptionEvent<'a>,
     /// The first event, read: its title is the group's.
     first_read: ParsedRecord<'a>,
     last_id: &'a str,
@@ -134,7 +139,7 @@ pub struct Grouped {
 pub fn group_batch(
     agent_id: &AgentId,
     classifier: &Classifier,
-    m: &SubscriptionMessage,
+    m: &SubscriptionMessage<'_>,
 ) -> Grouped {
     let mut groups: HashMap<(Fingerprint, NaiveDate), Group> = HashMap::new();
     let mut out = Grouped::default();
@@ -239,7 +244,7 @@ impl StreamErrorLogs<'_> {
     /// invocation fails, Lambda retries it, the ids make that harmless).
     pub async fn handle(
         &self,
-        m: &SubscriptionMessage,
+        m: &SubscriptionMessage<'_>,
         now: DateTime<Utc>,
     ) -> Result<BatchSummary, AgentError> {
         let mut summary = BatchSummary {
@@ -311,21 +316,20 @@ mod tests {
         }
     }
 
-    fn batch(group: &str, events: &[(&str, i64, &str)]) -> SubscriptionMessage {
+    /// A parsed batch; its JSON is leaked so that the batch may borrow from
+    /// it for the rest of the test.
+    fn batch(group: &str, events: &[(&str, i64, &str)]) -> SubscriptionMessage<'static> {
         let events: Vec<_> = events
             .iter()
             .map(|(id, ts, msg)| json!({"id": id, "timestamp": ts, "message": msg}))
             .collect();
-        SubscriptionMessage::parse(
-            json!({
-                "messageType": "DATA_MESSAGE", "owner": "123456789012",
-                "logGroup": group, "logStream": "2026/11/25/[$LATEST]abc",
-                "subscriptionFilters": ["monitoring-agent"], "logEvents": events
-            })
-            .to_string()
-            .as_bytes(),
-        )
-        .unwrap()
+        let json = json!({
+            "messageType": "DATA_MESSAGE", "owner": "123456789012",
+            "logGroup": group, "logStream": "2026/11/25/[$LATEST]abc",
+            "subscriptionFilters": ["monitoring-agent"], "logEvents": events
+        })
+        .to_string();
+        SubscriptionMessage::parse(Box::leak(json.into_boxed_str()).as_bytes()).unwrap()
     }
 
     const T: i64 = 1_795_600_000_000; // 2026-11-25

@@ -121,11 +121,14 @@ pub async fn stream_error_logs(
         }
         return query_error_logs(lifecycle, payload, now).await;
     };
-    let message =
-        match adapters::awslogs::decode(data).and_then(|json| SubscriptionMessage::parse(&json)) {
-            Ok(m) => m,
-            Err(reason) => return Ok(skipped(reason)),
-        };
+    let json = match adapters::awslogs::decode(data) {
+        Ok(json) => json,
+        Err(reason) => return Ok(skipped(reason)),
+    };
+    let message = match SubscriptionMessage::parse(&json) {
+        Ok(m) => m,
+        Err(reason) => return Ok(skipped(reason)),
+    };
     match stream.handle(&message, now).await {
         Ok(s) => {
             tracing::info!(
