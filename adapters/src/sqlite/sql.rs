@@ -113,6 +113,7 @@ where
     let job: Job = Box::new(move |c| {
         // A panic mid-call dropped its transaction, which rolled it back: the
         // connection is still consistent and the thread goes on serving.
+        // (Where panics unwind: the release profile aborts on them.)
         let result = panic::catch_unwind(panic::AssertUnwindSafe(|| f(c)));
         let _ = answer.send(result.ok());
     });

@@ -171,12 +171,13 @@ fn most_frequent<'a>(
 ) -> (Vec<DayActivity>, usize) {
     let mut chosen: Vec<&DayActivity> = items.collect();
     let total = chosen.len();
-    if total > k && k > 0 {
-        chosen.select_nth_unstable_by(k - 1, |a, b| report_order(a, b));
+    if total > k {
+        if k > 0 {
+            chosen.select_nth_unstable_by(k - 1, |a, b| report_order(a, b));
+        }
         chosen.truncate(k);
     }
     chosen.sort_unstable_by(|a, b| report_order(a, b));
-    chosen.truncate(k);
     (chosen.into_iter().cloned().collect(), total)
 }
 

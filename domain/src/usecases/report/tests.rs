@@ -451,3 +451,26 @@ async fn the_use_case_compares_with_the_day_before_from_its_counters() {
     .unwrap();
     assert_eq!(sent, "sent");
 }
+
+#[test]
+fn most_frequent_selects_the_first_k_in_report_order_and_counts_all() {
+    let t = "2026-11-25T10:00:00Z";
+    let items: Vec<DayActivity> = (0..20u8)
+        .map(|i| {
+            event(
+                i,
+                "111122223333",
+                Severity::ALL[usize::from(i) % 5],
+                t,
+                u64::from(i % 7),
+            )
+        })
+        .collect();
+    let mut sorted = items.clone();
+    sorted.sort_by(report_order);
+    for k in [0, 1, 5, 20, 25] {
+        let (chosen, total) = most_frequent(items.iter(), k);
+        assert_eq!(total, 20);
+        assert_eq!(chosen, sorted[..k.min(20)], "k = {k}");
+    }
+}
