@@ -223,16 +223,20 @@ async fn sqlite_refuses_a_file_from_a_newer_schema() {
     assert!(err.to_string().contains("schema version 99"), "{err}");
 }
 
-/// A file of schema version 2 (before the report's columns) opens as
-/// version 3 with those columns filled from the events' bodies, a
-/// reopened event's time included.
+/// A file of schema version 2 (before the report's columns and the day
+/// summary) opens as version 4 with those columns filled from the events'
+/// bodies, a reopened event's time included, and the day summarised.
 #[tokio::test]
 async fn sqlite_fills_the_report_columns_of_an_older_file() {
-    use domain::model::{DayActivity, EventPatch, Status};
+    use domain::model::{DayActivity, DaySummary, EventPatch, Status};
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("monitoring.db");
     let t = at("2026-11-25T10:00:00Z");
-    let quiet = OccurrenceSpec::log("quiet", "a", t).build();
+    // As frequent as the regressed event, and more severe: listed first.
+    let quiet = OccurrenceSpec::log("quiet", "a", t)
+        .count(2)
+        .severity(domain::model::Severity::Critical)
+        .build();
     let regressed = OccurrenceSpec::log("regressed", "a", t).build();
     let again = OccurrenceSpec::log("regressed", "b", t + chrono::Duration::hours(1)).build();
     {
@@ -249,11 +253,19 @@ async fn sqlite_fills_the_report_columns_of_an_older_file() {
             .unwrap();
         store.record(&again, t).await.unwrap();
     }
-    // Back to version 2's shape: no report columns, no index over them.
+    // Back to version 2's shape: no report columns, no index over them, no
+    // day summary.
     {
         let conn = rusqlite::Connection::open(&path).unwrap();
         conn.execute_batch(
-            "DROP INDEX events_report_fields;
+            "DROP INDEX event_days_ranked;
+             DROP INDEX event_days_new;
+             DROP INDEX event_days_reopened;
+             DROP TABLE day_totals;
+             ALTER TABLE event_days DROP COLUMN sev_rank;
+             ALTER TABLE event_days DROP COLUMN is_new;
+             ALTER TABLE event_days DROP COLUMN is_reopened;
+             DROP INDEX events_report_fields;
              ALTER TABLE events DROP COLUMN title;
              ALTER TABLE events DROP COLUMN first_seen;
              ALTER TABLE events DROP COLUMN reopened_at;
@@ -269,11 +281,19 @@ async fn sqlite_fills_the_report_columns_of_an_older_file() {
         assert_eq!(*a, DayActivity::of(&event, a.day_count));
     }
     assert!(activity.iter().any(|a| a.reopened_at.is_some()));
+    let summary = store.day_summary(t.date_naive()).await.unwrap();
+    assert_eq!(summary, DaySummary::of(t.date_naive(), &activity));
+    assert_eq!(
+        (summary.occurrences, summary.new_total, summary.regressions_total),
+        (4, 2, 1),
+        "the day's summary, summed from the counters"
+    );
+    assert_eq!(summary.top[0].id, quiet.event_id, "ranked by severity");
     let conn = rusqlite::Connection::open(&path).unwrap();
     let version: i64 = conn
         .pragma_query_value(None, "user_version", |row| row.get(0))
         .unwrap();
-    assert_eq!(version, 3);
+    assert_eq!(version, 4);
 }
 
 /// The alerts outbox is written in the transaction of the event write, and

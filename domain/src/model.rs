@@ -1,12 +1,14 @@
 //! Domain values: validated newtypes, events, occurrences and agents.
 
 mod agent;
+mod day_summary;
 mod enums;
 mod event;
 mod ids;
 mod query;
 
 pub use agent::*;
+pub use day_summary::*;
 pub use enums::*;
 pub use event::*;
 pub use ids::*;

@@ -100,6 +100,12 @@ pub trait EventStore: Send + Sync {
     /// Every event with at least one occurrence on that UTC day, with that
     /// day's count and the fields the report needs (not the whole event).
     async fn day_activity(&self, day: NaiveDate) -> Result<Vec<DayActivity>, PortError>;
+    /// The report's figures of that UTC day: [`DaySummary::of`] its
+    /// activity, which reads every event active that day. A store that
+    /// keeps the summary as it records answers the same from it.
+    async fn day_summary(&self, day: NaiveDate) -> Result<DaySummary, PortError> {
+        Ok(DaySummary::of(day, &self.day_activity(day).await?))
+    }
     /// One event's per-day counters for the UTC days `from..=to`, oldest
     /// first, leaving out days without occurrences (the console's activity chart).
     async fn event_activity(

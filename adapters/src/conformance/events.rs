@@ -771,4 +771,89 @@ suite! {
             "the days add up to the event's count"
         );
     }
+
+
+    pub async fn day_summary_is_the_summary_of_the_day_activity(store: &dyn EventStore) {
+        let day = |s: &str| at(&format!("{s}T00:00:00Z")).date_naive();
+        let (day1, day2, day3) = (day("2026-03-01"), day("2026-03-02"), day("2026-03-03"));
+        let record = |spec: OccurrenceSpec| async move {
+            store.record(&spec.build(), t0()).await.expect("record");
+            spec.event_id()
+        };
+        // More new events than a list shows, with equal counts to order by
+        // severity and then id, in two accounts.
+        for i in 0..60u64 {
+            let spec = OccurrenceSpec::log(&format!("busy-{i}"), "a", at("2026-03-01T08:00:00Z"))
+                .count(1 + i % 4)
+                .severity(Severity::ALL[(i % 5) as usize])
+                .account(if i % 3 == 0 { "444455556666" } else { ACCOUNT });
+            record(spec).await;
+        }
+        // Escalated on day 2: its day-1 occurrences now count as critical.
+        let escalated = record(
+            OccurrenceSpec::log("busy-1", "b", at("2026-03-02T09:00:00Z"))
+                .severity(Severity::Critical),
+        )
+        .await;
+        // An alarm whose severity falls: ALARM (high), then no data (low).
+        record(OccurrenceSpec::alarm("cpu", "ALARM", at("2026-03-01T10:00:00Z"))).await;
+        record(OccurrenceSpec::alarm("cpu", "INSUFFICIENT_DATA", at("2026-03-02T10:00:00Z"))).await;
+        // Reopened on day 2, then again on day 3: only day 3 lists it.
+        let reopened = escalated.clone();
+        must_update(store, &reopened, &set_status(Status::Resolved), None, t0()).await;
+        record(OccurrenceSpec::log("busy-1", "c", at("2026-03-02T11:00:00Z"))).await;
+        must_update(store, &reopened, &set_status(Status::Resolved), None, t0()).await;
+        record(OccurrenceSpec::log("busy-1", "d", at("2026-03-03T11:00:00Z"))).await;
+        // Reopened on a day it had already occurred on.
+        let once = record(OccurrenceSpec::log("once", "a", at("2026-03-02T08:00:00Z"))).await;
+        must_update(store, &once, &set_status(Status::Resolved), None, t0()).await;
+        record(OccurrenceSpec::log("once", "b", at("2026-03-02T10:00:00Z"))).await;
+        // First seen on day 2, then an older occurrence makes it day 1's.
+        let late = record(OccurrenceSpec::log("late", "a", at("2026-03-02T12:00:00Z"))).await;
+        record(OccurrenceSpec::log("late", "b", at("2026-03-01T23:00:00Z")).count(7)).await;
+        // A redelivery counts nothing.
+        record(OccurrenceSpec::log("late", "b", at("2026-03-01T23:00:00Z")).count(7)).await;
+
+        for d in [day("2026-02-28"), day1, day2, day3] {
+            let activity = store.day_activity(d).await.expect("day_activity");
+            let summary = store.day_summary(d).await.expect("day_summary");
+            assert_eq!(summary, DaySummary::of(d, &activity), "the summary of {d}");
+        }
+        let on_day1 = store.day_summary(day1).await.expect("day_summary");
+        assert_eq!((on_day1.events, on_day1.new_total), (62, 62), "day 1: events, new");
+        assert_eq!(on_day1.new_events.len(), LISTED_EVENTS);
+        assert_eq!(on_day1.top[0].id, late, "the most frequent event of day 1");
+        let busy = |level: usize, except: u64| -> u64 {
+            (0..60u64)
+                .filter(|i| i % 5 == level as u64 && *i != except)
+                .map(|i| 1 + i % 4)
+                .sum()
+        };
+        assert_eq!(
+            on_day1.by_severity.get(&Severity::Low),
+            Some(&(busy(1, 1) + 1)),
+            "the alarm's day-1 occurrence counts as low, its severity now"
+        );
+        assert_eq!(
+            on_day1.by_severity.get(&Severity::Critical),
+            Some(&(busy(4, 1) + 2)),
+            "busy-1's day-1 occurrences count as critical, its severity now"
+        );
+        let on_day2 = store.day_summary(day2).await.expect("day_summary");
+        assert_eq!(
+            on_day2.regressions.iter().map(|a| &a.id).collect::<Vec<_>>(),
+            vec![&once],
+            "busy-1 was reopened again since"
+        );
+        assert_eq!(
+            on_day2.new_events.iter().map(|a| &a.id).collect::<Vec<_>>(),
+            vec![&once],
+            "the late event is day 1's"
+        );
+        let on_day3 = store.day_summary(day3).await.expect("day_summary");
+        assert_eq!(
+            on_day3.regressions.iter().map(|a| &a.id).collect::<Vec<_>>(),
+            vec![&reopened]
+        );
+    }
 }

@@ -33,9 +33,9 @@
 use chrono::{DateTime, Duration, Utc};
 use domain::envelope::{DT_ALARM, DT_LOG_ERRORS, SOURCE_CLOUDWATCH, SOURCE_HEALTH, SOURCE_LOGS};
 use domain::model::{
-    AccountId, Agent, AgentConfig, AgentId, AgentStatus, DayActivity, Event, EventFilter, EventId,
-    EventPageKey, EventPatch, Fingerprint, LastRun, Occurrence, OccurrenceId, Region, Rule,
-    Severity, Status, StatusEffect,
+    AccountId, Agent, AgentConfig, AgentId, AgentStatus, DayActivity, DaySummary, Event,
+    EventFilter, EventId, EventPageKey, EventPatch, Fingerprint, LastRun, Occurrence, OccurrenceId,
+    Region, Rule, Severity, Status, StatusEffect, LISTED_EVENTS,
 };
 use domain::ports::{
     AgentState, AgentStateStore, AgentStore, EventStore, PortError, Recorded, UpdateEventError,

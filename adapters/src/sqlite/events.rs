@@ -1,8 +1,9 @@
 //! Events, occurrence dedup and the per-day counters: [`EventStore`].
 
 use super::alerts;
+use super::day_summary::{self, DayRow, Totals, Tracked, ACTIVITY_COLUMNS};
 use super::sql::{
-    begin_immediate, from_json, from_sql_count, to_json, to_sql_count, with_connection, SqlContext,
+    begin_immediate, from_json, from_sql_count, to_json, with_connection, SqlContext,
 };
 use super::SqliteStore;
 use crate::keys::{day_key, parse_day_key, time_key};
@@ -10,7 +11,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::alerts::Before;
 use domain::model::{
-    DayActivity, Event, EventFilter, EventId, EventPageKey, EventPatch, Occurrence, Page,
+    DayActivity, DaySummary, Event, EventFilter, EventId, EventPageKey, EventPatch, Occurrence,
+    Page,
 };
 use domain::ports::{DayCount, EventStore, PortError, Recorded, UpdateEventError};
 use rusqlite::types::Value;
@@ -60,9 +62,11 @@ fn save_event(conn: &Connection, event: &Event) -> Result<(), PortError> {
     Ok(())
 }
 
-/// Records one occurrence inside the caller's write transaction.
+/// Records one occurrence inside the caller's write transaction; the day
+/// totals it changes are added to `totals`, for the caller to write.
 fn record_in(
     tx: &Transaction<'_>,
+    totals: &mut Totals,
     o: &Occurrence,
     now: DateTime<Utc>,
 ) -> Result<Recorded, PortError> {
@@ -80,34 +84,19 @@ fn record_in(
     }
     let (before, event) = match load_event(tx, &o.event_id)? {
         Some(mut event) => {
-            let before = Before::from(&event);
+            let before = (Before::from(&event), Tracked::from(&event));
             event.apply(o, now);
             (Some(before), event)
         }
         None => (None, Event::from_first(o, now)),
     };
     save_event(tx, &event)?;
-    alerts::record_change(tx, before, &event)?;
-    count_for_its_day(tx, o)?;
+    if let Some((_, tracked)) = before {
+        day_summary::follow_change(tx, totals, &event.id, tracked, Tracked::from(&event))?;
+    }
+    alerts::record_change(tx, before.map(|(b, _)| b), &event)?;
+    day_summary::count_occurrence(tx, totals, o, &event)?;
     Ok(Recorded::Applied(event))
-}
-
-/// Adds the occurrence's count to its event's counter of its UTC day.
-fn count_for_its_day(tx: &Transaction<'_>, o: &Occurrence) -> Result<(), PortError> {
-    let count = to_sql_count(o.count, "day counter")?;
-    tx.prepare_cached(
-        "INSERT INTO event_days (day, event_id, count) VALUES (?1, ?2, ?3)
-         ON CONFLICT (day, event_id) DO UPDATE SET count = count + excluded.count",
-    )
-    .and_then(|mut stmt| {
-        stmt.execute(params![
-            day_key(o.time.date_naive()),
-            o.event_id.as_str(),
-            count
-        ])
-    })
-    .context(|| format!("counting occurrence {} for its day", o.id))?;
-    Ok(())
 }
 
 /// The SQL of one page of `list` and the values it binds (values are bound,
@@ -175,53 +164,6 @@ fn counter_rows(
         .context(|| what.to_owned())
 }
 
-/// One row of a day's activity as SQLite answers it, before validation.
-struct DayRow {
-    id: String,
-    title: Option<String>,
-    account: String,
-    region: String,
-    severity: String,
-    status: String,
-    first_seen: Option<String>,
-    reopened_at: Option<String>,
-    count: i64,
-}
-
-impl DayRow {
-    /// The domain value; a stored field that does not validate is a
-    /// permanent error naming the event.
-    fn into_domain(self, what: &str) -> Result<DayActivity, PortError> {
-        let id = self.id;
-        let bad = |field: &str, e: &dyn std::fmt::Display| {
-            PortError::Permanent(format!("sqlite: {what}: event {id}: stored {field}: {e}"))
-        };
-        // RFC 3339 either way: `time_key` text, or the body's (older files).
-        let time = |field: &str, v: &str| -> Result<DateTime<Utc>, PortError> {
-            DateTime::parse_from_rfc3339(v)
-                .map(|t| t.with_timezone(&Utc))
-                .map_err(|e| bad(field, &e))
-        };
-        Ok(DayActivity {
-            title: self.title.ok_or_else(|| bad("title", &"missing"))?,
-            account: self.account.parse().map_err(|e| bad("account", &e))?,
-            region: self.region.parse().map_err(|e| bad("region", &e))?,
-            severity: self.severity.parse().map_err(|e| bad("severity", &e))?,
-            status: self.status.parse().map_err(|e| bad("status", &e))?,
-            first_seen: match self.first_seen.as_deref() {
-                Some(v) => time("first_seen", v)?,
-                None => return Err(bad("first_seen", &"missing")),
-            },
-            reopened_at: self
-                .reopened_at
-                .map(|v| time("reopened_at", &v))
-                .transpose()?,
-            day_count: from_sql_count(self.count, what)?,
-            id: id.parse().map_err(|e| bad("id", &e))?,
-        })
-    }
-}
-
 impl SqliteStore {
     /// Records many occurrences in one transaction, each as `record` would
     /// (a duplicate, also within the batch, is `Duplicate`). All or nothing:
@@ -235,10 +177,12 @@ impl SqliteStore {
         with_connection(&self.conn, move |conn| {
             let what = format!("recording a batch of {} occurrences", items.len());
             let tx = begin_immediate(conn, &what)?;
+            let mut totals = Totals::default();
             let recorded = items
                 .iter()
-                .map(|o| record_in(&tx, o, now))
+                .map(|o| record_in(&tx, &mut totals, o, now))
                 .collect::<Result<Vec<_>, _>>()?;
+            totals.flush(&tx)?;
             tx.commit().context(|| format!("{what}: committing"))?;
             Ok(recorded)
         })
@@ -256,8 +200,10 @@ impl EventStore for SqliteStore {
         let o = occurrence.clone();
         with_connection(&self.conn, move |conn| {
             let tx = begin_immediate(conn, &format!("recording occurrence {}", o.id))?;
-            let recorded = record_in(&tx, &o, now)?;
+            let mut totals = Totals::default();
+            let recorded = record_in(&tx, &mut totals, &o, now)?;
             if matches!(recorded, Recorded::Applied(_)) {
+                totals.flush(&tx)?;
                 tx.commit()
                     .context(|| format!("recording occurrence {}: committing", o.id))?;
             }
@@ -311,11 +257,15 @@ impl EventStore for SqliteStore {
             let mut event = load_event(&tx, &id)?.ok_or(UpdateEventError::NotFound)?;
             UpdateEventError::check_version(&event, expected_version)?;
             let before = Before::from(&event);
+            let tracked = Tracked::from(&event);
             let version_before = event.version;
             patch.apply_to(&mut event, now);
             // The version moves exactly when something visible changed.
             if event.version != version_before {
                 save_event(&tx, &event)?;
+                let mut totals = Totals::default();
+                day_summary::follow_change(&tx, &mut totals, &id, tracked, Tracked::from(&event))?;
+                totals.flush(&tx)?;
                 alerts::record_change(&tx, Some(before), &event)?;
                 tx.commit()
                     .context(|| format!("updating event {id}: committing"))?;
@@ -331,35 +281,29 @@ impl EventStore for SqliteStore {
             let what = format!("reading the activity of {day}");
             // The report's columns from their covering index, not the events'
             // rows (see the schema).
-            conn.prepare_cached(
-                "SELECT e.id, e.title, e.account, e.region, e.severity, e.status,
-                        e.first_seen, e.reopened_at, d.count
+            let sql = format!(
+                "SELECT {ACTIVITY_COLUMNS}
                  FROM event_days d JOIN events e INDEXED BY events_report_fields
                      ON e.id = d.event_id
-                 WHERE d.day = ?1 ORDER BY d.event_id",
-            )
-            .and_then(|mut stmt| {
-                stmt.query_map(params![day_key(day)], |row| {
-                    Ok(DayRow {
-                        id: row.get(0)?,
-                        title: row.get(1)?,
-                        account: row.get(2)?,
-                        region: row.get(3)?,
-                        severity: row.get(4)?,
-                        status: row.get(5)?,
-                        first_seen: row.get(6)?,
-                        reopened_at: row.get(7)?,
-                        count: row.get(8)?,
-                    })
-                })?
-                .collect::<Result<Vec<_>, _>>()
-            })
-            .context(|| what.clone())?
-            .into_iter()
-            .map(|row| row.into_domain(&what))
-            .collect()
+                 WHERE d.day = ?1 ORDER BY d.event_id"
+            );
+            conn.prepare_cached(&sql)
+                .and_then(|mut stmt| {
+                    stmt.query_map(params![day_key(day)], DayRow::read)?
+                        .collect::<Result<Vec<_>, _>>()
+                })
+                .context(|| what.clone())?
+                .into_iter()
+                .map(|row| row.into_domain(&what))
+                .collect()
         })
         .await
+    }
+
+    /// From the summary kept as occurrences are recorded (see
+    /// `day_summary`): a few index reads, however busy the day.
+    async fn day_summary(&self, day: NaiveDate) -> Result<DaySummary, PortError> {
+        with_connection(&self.conn, move |conn| day_summary::read(conn, day)).await
     }
 
     async fn event_activity(

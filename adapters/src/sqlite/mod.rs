@@ -24,6 +24,7 @@
 
 mod agents;
 mod alerts;
+mod day_summary;
 mod events;
 mod schema;
 mod sql;

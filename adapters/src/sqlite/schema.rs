@@ -7,7 +7,7 @@ use rusqlite::Connection;
 use std::time::Duration;
 
 /// Bumped when the schema changes; a newer file is refused rather than misread.
-const SCHEMA_VERSION: i64 = 3;
+const SCHEMA_VERSION: i64 = 4;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS events (
@@ -41,10 +41,31 @@ CREATE TABLE IF NOT EXISTS event_days (
     day      TEXT NOT NULL,
     event_id TEXT NOT NULL,
     count    INTEGER NOT NULL,
+    -- Version 4: the day summary's (see day_summary.rs): the event's current
+    -- severity rank, whether it was first seen / last reopened that day.
+    sev_rank    INTEGER NOT NULL DEFAULT 0,
+    is_new      INTEGER NOT NULL DEFAULT 0,
+    is_reopened INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (day, event_id)
 ) WITHOUT ROWID;
 -- One event's counters over a range of days (the console's activity chart).
 CREATE INDEX IF NOT EXISTS event_days_by_event ON event_days (event_id, day);
+-- Version 4: each list of the day summary in the report's order.
+CREATE INDEX IF NOT EXISTS event_days_ranked
+    ON event_days (day, count DESC, sev_rank DESC, event_id);
+CREATE INDEX IF NOT EXISTS event_days_new
+    ON event_days (day, count DESC, sev_rank DESC, event_id) WHERE is_new = 1;
+CREATE INDEX IF NOT EXISTS event_days_reopened
+    ON event_days (day, count DESC, sev_rank DESC, event_id) WHERE is_reopened = 1;
+
+-- Version 4: each day's totals (occurrences, events, new, reopened,
+-- severity:<level>, account:<id>), added to as occurrences are recorded.
+CREATE TABLE IF NOT EXISTS day_totals (
+    day TEXT NOT NULL,
+    key TEXT NOT NULL,
+    n   INTEGER NOT NULL,
+    PRIMARY KEY (day, key)
+) WITHOUT ROWID;
 
 CREATE TABLE IF NOT EXISTS agents (
     id       TEXT NOT NULL PRIMARY KEY,
@@ -115,21 +136,71 @@ pub(super) fn create(conn: &mut Connection, shown: &str) -> Result<(), PortError
         )));
     }
     add_report_columns(&tx, shown)?;
+    let summarise = add_summary_columns(&tx, shown)?;
     tx.execute_batch(SCHEMA)
         .context(|| format!("creating the schema of {shown}"))?;
+    if summarise {
+        fill_day_totals(&tx, shown)?;
+    }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)
         .context(|| format!("writing the schema version of {shown}"))?;
     tx.commit()
         .context(|| format!("committing the schema of {shown}"))
 }
 
+/// The columns of `table` in the file; none when it has no such table.
+fn columns(tx: &Connection, table: &str, shown: &str) -> Result<Vec<String>, PortError> {
+    tx.prepare("SELECT name FROM pragma_table_info(?1)")
+        .and_then(|mut stmt| stmt.query_map([table], |row| row.get(0))?.collect())
+        .context(|| format!("reading the columns of {table} in {shown}"))
+}
+
+/// Version 4 on a file of an older version: the day counters' summary
+/// columns, filled from the events' current fields; answers whether it did
+/// (the day totals are then to be filled).
+fn add_summary_columns(tx: &Connection, shown: &str) -> Result<bool, PortError> {
+    let columns = columns(tx, "event_days", shown)?;
+    if columns.is_empty() || columns.iter().any(|c| c == "sev_rank") {
+        return Ok(false);
+    }
+    tx.execute_batch(
+        "ALTER TABLE event_days ADD COLUMN sev_rank INTEGER NOT NULL DEFAULT 0;
+         ALTER TABLE event_days ADD COLUMN is_new INTEGER NOT NULL DEFAULT 0;
+         ALTER TABLE event_days ADD COLUMN is_reopened INTEGER NOT NULL DEFAULT 0;
+         UPDATE event_days SET
+             sev_rank = coalesce((SELECT CASE e.severity WHEN 'low' THEN 1
+                 WHEN 'medium' THEN 2 WHEN 'high' THEN 3 WHEN 'critical' THEN 4 ELSE 0 END
+                 FROM events e WHERE e.id = event_days.event_id), 0),
+             is_new = coalesce((SELECT substr(e.first_seen, 1, 10) = event_days.day
+                 FROM events e WHERE e.id = event_days.event_id), 0),
+             is_reopened = coalesce((SELECT substr(e.reopened_at, 1, 10) = event_days.day
+                 FROM events e WHERE e.id = event_days.event_id), 0);",
+    )
+    .context(|| format!("adding the summary columns to the day counters of {shown}"))?;
+    Ok(true)
+}
+
+/// Version 4 on a file of an older version: every day's totals, from the
+/// day counters and the events' current fields.
+fn fill_day_totals(tx: &Connection, shown: &str) -> Result<(), PortError> {
+    tx.execute_batch(
+        "INSERT INTO day_totals (day, key, n)
+         SELECT day, 'occurrences', sum(count) FROM event_days GROUP BY day
+         UNION ALL SELECT day, 'events', count(*) FROM event_days GROUP BY day
+         UNION ALL SELECT day, 'new', sum(is_new) FROM event_days GROUP BY day
+         UNION ALL SELECT day, 'reopened', sum(is_reopened) FROM event_days GROUP BY day
+         UNION ALL SELECT d.day, 'severity:' || e.severity, sum(d.count)
+             FROM event_days d JOIN events e ON e.id = d.event_id GROUP BY d.day, e.severity
+         UNION ALL SELECT d.day, 'account:' || e.account, sum(d.count)
+             FROM event_days d JOIN events e ON e.id = d.event_id GROUP BY d.day, e.account;",
+    )
+    .context(|| format!("summing the day totals of {shown}"))
+}
+
 /// Version 3 on a file of an older version: the report's columns, filled
 /// from each event's body. Nothing to do on a new file or a current one.
 fn add_report_columns(tx: &Connection, shown: &str) -> Result<(), PortError> {
-    let columns: Vec<String> = tx
-        .prepare("SELECT name FROM pragma_table_info('events')")
-        .and_then(|mut stmt| stmt.query_map([], |row| row.get(0))?.collect())
-        .context(|| format!("reading the columns of events in {shown}"))?;
+    let columns = columns(tx, "events", shown)?;
     if columns.is_empty() || columns.iter().any(|c| c == "first_seen") {
         return Ok(());
     }

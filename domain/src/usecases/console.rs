@@ -139,11 +139,10 @@ impl Api {
     /// The daily report's figures for `date`, computed as the report computes
     /// them; only the events its lists name are read whole.
     pub async fn overview(&self, date: NaiveDate) -> Result<Overview, PortError> {
-        let activity = self.events.day_activity(date).await?;
+        let summary = self.events.day_summary(date).await?;
         let agents = all_agents(self.agents.as_ref()).await?;
         let now = self.clock.now();
-        let report = build(date, &activity, &agents, now);
-        drop(activity);
+        let report = build(summary, &agents, now);
         let listed: BTreeSet<&EventId> = [&report.top, &report.new_events, &report.regressions]
             .into_iter()
             .flatten()

@@ -18,13 +18,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
-/// How many events the "most frequent" list shows.
-pub const TOP_EVENTS: usize = 10;
-/// How many new events, and how many regressions, the report and the
-/// overview list (most occurrences first); the totals say how many there
-/// were. Uncapped, a day of 100,000 new events made an overview of 79 MB
-/// and an e-mail far past SES's 10 MB limit.
-pub const LISTED_EVENTS: usize = 50;
+pub use crate::model::{LISTED_EVENTS, TOP_EVENTS};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct DailyReport {
@@ -60,11 +54,11 @@ pub struct DayTotals {
 }
 
 impl DayTotals {
-    pub fn of(day: NaiveDate, activity: &[DayActivity]) -> Self {
+    pub fn of(summary: &DaySummary) -> Self {
         Self {
-            day,
-            occurrences: activity.iter().map(|a| a.day_count).sum(),
-            events: activity.len(),
+            day: summary.day,
+            occurrences: summary.occurrences,
+            events: summary.events,
         }
     }
 }
@@ -153,67 +147,14 @@ impl fmt::Display for ConsoleUrl {
     }
 }
 
-/// The report's order: most occurrences that day first, then the more
-/// severe, then by id (so equal figures list the same way every time).
-fn report_order(a: &DayActivity, b: &DayActivity) -> std::cmp::Ordering {
-    b.day_count
-        .cmp(&a.day_count)
-        .then(b.severity.cmp(&a.severity))
-        .then(a.id.cmp(&b.id))
-}
-
-/// The first `k` of `items` in [`report_order`], and how many items there
-/// were. Selects before sorting: a busy day has 100,000 items and a report
-/// lists at most 50 of each kind.
-fn most_frequent<'a>(
-    items: impl Iterator<Item = &'a DayActivity>,
-    k: usize,
-) -> (Vec<DayActivity>, usize) {
-    let mut chosen: Vec<&DayActivity> = items.collect();
-    let total = chosen.len();
-    if total > k {
-        if k > 0 {
-            chosen.select_nth_unstable_by(k - 1, |a, b| report_order(a, b));
-        }
-        chosen.truncate(k);
-    }
-    chosen.sort_unstable_by(|a, b| report_order(a, b));
-    (chosen.into_iter().cloned().collect(), total)
-}
-
-/// Aggregates one day. Memory is bounded by the number of distinct events.
-pub fn build(
-    day: NaiveDate,
-    activity: &[DayActivity],
-    agents: &[Agent],
-    now: DateTime<Utc>,
-) -> DailyReport {
-    let day_start = day.and_hms_opt(0, 0, 0).expect("midnight").and_utc();
+/// The report of `summary`'s day, with the agents that were quiet that day.
+pub fn build(summary: DaySummary, agents: &[Agent], now: DateTime<Utc>) -> DailyReport {
+    let day_start = summary
+        .day
+        .and_hms_opt(0, 0, 0)
+        .expect("midnight")
+        .and_utc();
     let day_end = day_start + Duration::days(1);
-    let in_day = |t: DateTime<Utc>| t >= day_start && t < day_end;
-    let mut by_severity = BTreeMap::new();
-    let mut by_account: BTreeMap<AccountId, u64> = BTreeMap::new();
-    for a in activity {
-        *by_severity.entry(a.severity).or_insert(0) += a.day_count;
-        // Look up before inserting: a busy day has 100,000 rows and few accounts.
-        match by_account.get_mut(&a.account) {
-            Some(n) => *n += a.day_count,
-            None => {
-                by_account.insert(a.account.clone(), a.day_count);
-            }
-        }
-    }
-    let (top, _) = most_frequent(activity.iter(), TOP_EVENTS);
-    let (new_events, new_total) = most_frequent(
-        activity.iter().filter(|a| in_day(a.first_seen)),
-        LISTED_EVENTS,
-    );
-    let (regressions, regressions_total) = most_frequent(
-        activity
-            .iter()
-            .filter(|a| a.reopened_at.is_some_and(in_day)),
-        LISTED_EVENTS,
-    );
     let quiet_agents = agents
         .iter()
         .map(|a| a.clone().with_derived_status(now))
@@ -224,10 +165,22 @@ pub fn build(
         .filter(|a| a.status != AgentStatus::Removed && a.status != AgentStatus::Disabled)
         .map(|a| (a.id.clone(), a.name.clone(), a.last_seen_at))
         .collect();
+    let DaySummary {
+        day,
+        occurrences,
+        events,
+        by_severity,
+        by_account,
+        top,
+        new_events,
+        new_total,
+        regressions,
+        regressions_total,
+    } = summary;
     DailyReport {
         day,
-        total_occurrences: activity.iter().map(|a| a.day_count).sum(),
-        distinct_events: activity.len(),
+        total_occurrences: occurrences,
+        distinct_events: events,
         by_severity,
         by_account,
         top,
@@ -310,12 +263,12 @@ pub async fn send_linked_daily_report(
     console: Option<&ConsoleUrl>,
 ) -> Result<String, PortError> {
     let previous = match day.pred_opt() {
-        Some(before) => Some(DayTotals::of(before, &events.day_activity(before).await?)),
+        Some(before) => Some(DayTotals::of(&events.day_summary(before).await?)),
         None => None,
     };
-    let activity = events.day_activity(day).await?;
+    let summary = events.day_summary(day).await?;
     let agents = all_agents(agents).await?;
-    let mut report = build(day, &activity, &agents, now);
+    let mut report = build(summary, &agents, now);
     report.previous = previous;
     mailer.send(&render(&report, console)).await
 }

@@ -4,6 +4,16 @@
 use super::*;
 use crate::ports::{Email, MockAgentStore, MockEventStore, MockMailer};
 
+/// The report of a day with this activity.
+fn report_for(
+    day: NaiveDate,
+    activity: &[DayActivity],
+    agents: &[Agent],
+    now: DateTime<Utc>,
+) -> DailyReport {
+    build(DaySummary::of(day, activity), agents, now)
+}
+
 fn event(id: u8, account: &str, sev: Severity, first: &str, count: u64) -> DayActivity {
     let t: DateTime<Utc> = first.parse().unwrap();
     DayActivity::of(
@@ -57,7 +67,7 @@ fn aggregates_by_severity_account_and_ranks_the_top_events() {
         7,
     ));
     acts[3].reopened_at = Some("2026-11-24T06:00:00Z".parse().unwrap());
-    let r = build(day, &acts, &[], "2026-11-25T00:10:00Z".parse().unwrap());
+    let r = report_for(day, &acts, &[], "2026-11-25T00:10:00Z".parse().unwrap());
     assert_eq!(r.total_occurrences, (1..=15).sum::<u64>() + 7);
     assert_eq!(r.by_severity[&Severity::Critical], 7);
     assert_eq!(r.by_account[&"222222222222".parse().unwrap()], 7);
@@ -86,7 +96,7 @@ fn a_day_of_many_new_events_lists_the_most_frequent_and_says_how_many() {
             a
         })
         .collect();
-    let r = build(day, &acts, &[], "2026-11-25T00:10:00Z".parse().unwrap());
+    let r = report_for(day, &acts, &[], "2026-11-25T00:10:00Z".parse().unwrap());
     let all = LISTED_EVENTS + 10;
     assert_eq!((r.new_events.len(), r.new_total), (LISTED_EVENTS, all));
     assert_eq!(
@@ -109,7 +119,7 @@ fn a_day_of_many_new_events_lists_the_most_frequent_and_says_how_many() {
 
 #[test]
 fn an_empty_day_renders_a_valid_report() {
-    let r = build("2026-11-24".parse().unwrap(), &[], &[], Utc::now());
+    let r = report_for("2026-11-24".parse().unwrap(), &[], &[], Utc::now());
     let mail = render(&r, None);
     assert!(mail.subject.contains("2026-11-24"));
     assert!(mail.text.contains("No errors were recorded"));
@@ -119,7 +129,7 @@ fn an_empty_day_renders_a_valid_report() {
 #[test]
 fn log_text_in_titles_is_escaped_in_html() {
     let day: NaiveDate = "2026-11-24".parse().unwrap();
-    let r = build(
+    let r = report_for(
         day,
         &[event(
             1,
@@ -155,7 +165,7 @@ fn one_of_each(count: u64) -> Vec<DayActivity> {
 }
 
 fn report_of(activity: &[DayActivity], previous: Option<DayTotals>) -> DailyReport {
-    let mut r = build(
+    let mut r = report_for(
         day(),
         activity,
         &[],
@@ -232,7 +242,7 @@ fn quiet_agents_link_to_their_console_page() {
         "2026-11-01T00:00:00Z".parse().unwrap(),
     );
     agent.name = "<b>billing</b>".into();
-    let r = build(
+    let r = report_for(
         day(),
         &[],
         &[agent],
@@ -412,15 +422,15 @@ async fn the_use_case_compares_with_the_day_before_from_its_counters() {
     let mut events = MockEventStore::new();
     let before: NaiveDate = "2026-11-24".parse().unwrap();
     events
-        .expect_day_activity()
+        .expect_day_summary()
         .withf(move |d| *d == before)
         .times(1)
-        .returning(|_| Ok(one_of_each(1)));
+        .returning(|d| Ok(DaySummary::of(d, &one_of_each(1))));
     events
-        .expect_day_activity()
+        .expect_day_summary()
         .withf(|d| *d == day())
         .times(1)
-        .returning(|_| Ok(one_of_each(2)[..2].to_vec()));
+        .returning(|d| Ok(DaySummary::of(d, &one_of_each(2)[..2])));
     let mut agents = MockAgentStore::new();
     agents.expect_list().returning(|_, _| {
         Ok(Page {
@@ -450,27 +460,4 @@ async fn the_use_case_compares_with_the_day_before_from_its_counters() {
     .await
     .unwrap();
     assert_eq!(sent, "sent");
-}
-
-#[test]
-fn most_frequent_selects_the_first_k_in_report_order_and_counts_all() {
-    let t = "2026-11-25T10:00:00Z";
-    let items: Vec<DayActivity> = (0..20u8)
-        .map(|i| {
-            event(
-                i,
-                "111122223333",
-                Severity::ALL[usize::from(i) % 5],
-                t,
-                u64::from(i % 7),
-            )
-        })
-        .collect();
-    let mut sorted = items.clone();
-    sorted.sort_by(report_order);
-    for k in [0, 1, 5, 20, 25] {
-        let (chosen, total) = most_frequent(items.iter(), k);
-        assert_eq!(total, 20);
-        assert_eq!(chosen, sorted[..k.min(20)], "k = {k}");
-    }
 }
