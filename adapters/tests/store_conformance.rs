@@ -284,7 +284,11 @@ async fn sqlite_fills_the_report_columns_of_an_older_file() {
     let summary = store.day_summary(t.date_naive()).await.unwrap();
     assert_eq!(summary, DaySummary::of(t.date_naive(), &activity));
     assert_eq!(
-        (summary.occurrences, summary.new_total, summary.regressions_total),
+        (
+            summary.occurrences,
+            summary.new_total,
+            summary.regressions_total
+        ),
         (4, 2, 1),
         "the day's summary, summed from the counters"
     );

@@ -12,6 +12,7 @@ pub mod logprefix;
 pub mod logtext;
 pub mod model;
 pub mod ports;
+pub mod time_text;
 pub mod usecases;
 pub mod window;
 

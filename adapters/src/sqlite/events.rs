@@ -218,6 +218,19 @@ impl EventStore for SqliteStore {
         with_connection(&self.conn, move |conn| load_event(conn, &id)).await
     }
 
+    /// In one call on the connection's thread, not one each.
+    async fn get_many(&self, ids: &[EventId]) -> Result<Vec<Event>, PortError> {
+        let ids = ids.to_vec();
+        with_connection(&self.conn, move |conn| {
+            let mut found = Vec::with_capacity(ids.len());
+            for id in &ids {
+                found.extend(load_event(conn, id)?);
+            }
+            Ok(found)
+        })
+        .await
+    }
+
     /// A `limit` of 0 is treated as 1, so a page always moves forward.
     async fn list(
         &self,

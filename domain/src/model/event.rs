@@ -44,7 +44,9 @@ pub struct Event {
     pub title: String,
     pub fingerprint: Option<Fingerprint>,
     pub count: u64,
+    #[serde(with = "crate::time_text")]
     pub first_seen: DateTime<Utc>,
+    #[serde(with = "crate::time_text")]
     pub last_seen: DateTime<Utc>,
     pub log_group: Option<String>,
     pub sample: String,
@@ -52,13 +54,22 @@ pub struct Event {
     pub detail: serde_json::Value,
     pub note: Option<String>,
     pub assignee: Option<String>,
+    #[serde(with = "crate::time_text")]
     pub updated_at: DateTime<Utc>,
     pub version: u64,
     /// Time of the newest state change applied (alarms), so older ones do not win.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::time_text::option"
+    )]
     pub state_time: Option<DateTime<Utc>>,
     /// When the event last reopened after having been resolved.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::time_text::option"
+    )]
     pub reopened_at: Option<DateTime<Utc>>,
 }
 
