@@ -10,17 +10,19 @@
 //!
 //! An event is stored as its full JSON (the source of truth) beside copies of
 //! the fields that `list` filters and sorts on and that the daily report
-//! reads (`day_activity`, from a covering index). `last_seen` is fixed-width
-//! RFC 3339 text with nanoseconds, so text order is time order and keyset
-//! pagination compares exactly as the memory store does.
+//! reads (`day_activity`, from a covering index); the report's summary of
+//! each day is kept as occurrences are recorded (`day_summary`). `last_seen`
+//! is fixed-width RFC 3339 text with nanoseconds, so text order is time order
+//! and keyset pagination compares exactly as the memory store does.
 //!
 //! SQLite calls block, so each one runs on the connection's own thread, not
 //! on the async workers (see [`sql::ConnectionThread`]).
 //!
 //! One concern a module: `schema` (tables, version, connection settings),
 //! `sql` (errors, JSON bodies, transactions, the connection's thread), `events`
-//! (`EventStore` and the day counters), `agents` (`AgentStore`,
-//! [`SqliteAgentState`]) and `alerts` (the outbox and deliveries).
+//! (`EventStore` and the day counters), `day_summary` (the summary kept on
+//! write), `agents` (`AgentStore`, [`SqliteAgentState`]) and `alerts` (the
+//! outbox and deliveries).
 
 mod agents;
 mod alerts;
