@@ -22,6 +22,7 @@ use domain::model::{
     TOP_EVENTS,
 };
 use domain::ports::PortError;
+use domain::time_text;
 use rusqlite::{params, Connection, Row, Transaction};
 use std::collections::{BTreeMap, HashMap};
 
@@ -278,9 +279,7 @@ impl DayRow {
         };
         // RFC 3339 either way: `time_key` text, or the body's (older files).
         let time = |field: &str, v: &str| -> Result<DateTime<Utc>, PortError> {
-            DateTime::parse_from_rfc3339(v)
-                .map(|t| t.with_timezone(&Utc))
-                .map_err(|e| bad(field, &e))
+            time_text::parse(v).map_err(|e| bad(field, &e))
         };
         Ok(DayActivity {
             title: self.title.ok_or_else(|| bad("title", &"missing"))?,
