@@ -5,7 +5,7 @@
 //! walks every event.
 
 use super::api::{Api, GetEventError, InvalidInput};
-use super::report::{all_agents, build};
+use super::report::{all_agents, build, DailyReport};
 use crate::model::*;
 use crate::ports::{DayCount, PortError};
 use chrono::{Duration, NaiveDate};
@@ -142,8 +142,12 @@ impl Api {
         let summary = self.events.day_summary(date).await?;
         let agents = all_agents(self.agents.as_ref()).await?;
         let now = self.clock.now();
-        let report = build(summary, &agents, now);
-        let listed: BTreeSet<&EventId> = [&report.top, &report.new_events, &report.regressions]
+        let DailyReport {
+            summary,
+            quiet_agents,
+            ..
+        } = build(summary, &agents, now);
+        let listed: BTreeSet<&EventId> = [&summary.top, &summary.new_events, &summary.regressions]
             .into_iter()
             .flatten()
             .map(|l| &l.id)
@@ -168,28 +172,28 @@ impl Api {
                 })
                 .collect()
         };
-        let top = pick(&report.top);
-        let new = pick(&report.new_events);
-        let regressed = pick(&report.regressions);
+        let top = pick(&summary.top);
+        let new = pick(&summary.new_events);
+        let regressed = pick(&summary.regressions);
         let mut by_severity: BTreeMap<Severity, u64> =
             Severity::ALL.iter().map(|s| (*s, 0)).collect();
-        by_severity.extend(report.by_severity);
+        by_severity.extend(summary.by_severity);
         let stale_agents = agents
             .into_iter()
-            .filter(|a| report.quiet_agents.iter().any(|(id, _, _)| *id == a.id))
+            .filter(|a| quiet_agents.iter().any(|(id, _, _)| *id == a.id))
             .map(|a| a.with_derived_status(now))
             .collect();
         Ok(Overview {
             date,
-            occurrences: report.total_occurrences,
-            events: report.distinct_events,
+            occurrences: summary.occurrences,
+            events: summary.events,
             by_severity,
-            by_account: report.by_account,
+            by_account: summary.by_account,
             top,
             new,
-            new_count: report.new_total,
+            new_count: summary.new_total,
             regressed,
-            regressed_count: report.regressions_total,
+            regressed_count: summary.regressions_total,
             stale_agents,
             day_counts,
         })

@@ -56,7 +56,7 @@ fn link(text: &str, url: Option<String>, style: &str) -> String {
 
 /// The whole HTML document.
 pub(super) fn render(r: &DailyReport, subject: &str, console: Option<&ConsoleUrl>) -> String {
-    let mut h = String::with_capacity(8192 + 1024 * r.top.len());
+    let mut h = String::with_capacity(8192 + 1024 * r.summary.top.len());
     let _ = write!(
         h,
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
@@ -72,11 +72,11 @@ pub(super) fn render(r: &DailyReport, subject: &str, console: Option<&ConsoleUrl
     header(&mut h, r, console);
     h.push_str("<tr><td style=\"padding:8px 24px 24px;font-size:14px;line-height:20px\">");
     totals(&mut h, r);
-    if r.distinct_events == 0 {
+    if r.summary.events == 0 {
         let _ = write!(
             h,
             "<p style=\"margin:16px 0 0\">No errors were recorded on {}.</p>",
-            r.day
+            r.summary.day
         );
     }
     for (title, rows) in r.event_lists() {
@@ -96,7 +96,7 @@ fn header(h: &mut String, r: &DailyReport, console: Option<&ConsoleUrl>) {
         "<tr><td bgcolor=\"{TOP_BAR}\" style=\"background-color:{TOP_BAR};color:#ffffff;padding:16px 24px\">\
          <div style=\"font-size:13px;font-weight:700;letter-spacing:.02em\">aws-monitoring</div>\
          <h1 style=\"margin:4px 0 0;font-size:22px;line-height:28px;font-weight:700;color:#ffffff\">Daily report for {}</h1>",
-        r.day
+        r.summary.day
     );
     if let Some(c) = console {
         let _ = write!(
@@ -142,22 +142,22 @@ fn totals(h: &mut String, r: &DailyReport) {
     h.push_str("<table role=\"presentation\" width=\"100%\" cellpadding=\"0\" cellspacing=\"0\" border=\"0\" style=\"margin-top:16px\"><tr>");
     card(
         h,
-        r.total_occurrences,
+        r.summary.occurrences,
         "occurrences",
         p.map(|p| (p.occurrences, p.day)),
     );
     h.push_str("<td width=\"12\" style=\"width:12px\">&nbsp;</td>");
-    let events = r.distinct_events as u64;
+    let events = r.summary.events as u64;
     card(h, events, "events", p.map(|p| (p.events as u64, p.day)));
     h.push_str("</tr></table>");
-    if r.by_severity.is_empty() {
+    if r.summary.by_severity.is_empty() {
         return;
     }
     section_title(h, "Occurrences by severity");
     h.push_str(
         "<table role=\"presentation\" cellpadding=\"0\" cellspacing=\"0\" border=\"0\"><tr>",
     );
-    for (s, n) in r.by_severity.iter().rev() {
+    for (s, n) in r.summary.by_severity.iter().rev() {
         let _ = write!(
             h,
             "<td style=\"padding:0 16px 4px 0;white-space:nowrap\">{} <b>{n}</b></td>",
@@ -221,12 +221,12 @@ fn events(h: &mut String, title: &str, rows: &[DayActivity], console: Option<&Co
 }
 
 fn accounts(h: &mut String, r: &DailyReport) {
-    if r.by_account.is_empty() {
+    if r.summary.by_account.is_empty() {
         return;
     }
     section_title(h, "Occurrences by account");
     table_head(h, &["account", "occurrences"]);
-    for (account, n) in &r.by_account {
+    for (account, n) in &r.summary.by_account {
         let _ = write!(
             h,
             "<tr><td style=\"{CELL}\">{account}</td><td align=\"right\" style=\"{CELL};text-align:right;font-weight:700\">{n}</td></tr>"
@@ -266,7 +266,7 @@ fn footer(h: &mut String, r: &DailyReport, console: Option<&ConsoleUrl>) {
         h,
         "<p style=\"margin:24px 0 0;color:{MUTED};font-size:12px;line-height:18px\">\
          Counts are occurrences on {} (UTC), from the per-day counters.",
-        r.day
+        r.summary.day
     );
     if let Some(c) = console {
         let _ = write!(

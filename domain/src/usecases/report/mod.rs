@@ -14,7 +14,6 @@ pub use render::{escape_html, render};
 use crate::model::*;
 use crate::ports::{AgentStore, EventStore, Mailer, PortError};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -22,22 +21,9 @@ pub use crate::model::{LISTED_EVENTS, TOP_EVENTS};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct DailyReport {
-    pub day: NaiveDate,
-    pub total_occurrences: u64,
-    pub distinct_events: usize,
-    pub by_severity: BTreeMap<Severity, u64>,
-    pub by_account: BTreeMap<AccountId, u64>,
-    /// Most occurrences that day, most first (each list's rows are the
+    /// The day's figures and its three lists (each list's rows are the
     /// events' day activity: what the report shows of them).
-    pub top: Vec<DayActivity>,
-    /// New events that day (first seen that day), at most [`LISTED_EVENTS`].
-    pub new_events: Vec<DayActivity>,
-    /// How many events were new that day, listed or not.
-    pub new_total: usize,
-    /// Events reopened that day, at most [`LISTED_EVENTS`].
-    pub regressions: Vec<DayActivity>,
-    /// How many events were reopened that day, listed or not.
-    pub regressions_total: usize,
+    pub summary: DaySummary,
     /// Agents that are stale now or sent nothing that day: (id, name, last seen).
     pub quiet_agents: Vec<(AgentId, String, Option<DateTime<Utc>>)>,
     /// The day before's totals, when the report is compared with it.
@@ -165,29 +151,8 @@ pub fn build(summary: DaySummary, agents: &[Agent], now: DateTime<Utc>) -> Daily
         .filter(|a| a.status != AgentStatus::Removed && a.status != AgentStatus::Disabled)
         .map(|a| (a.id.clone(), a.name.clone(), a.last_seen_at))
         .collect();
-    let DaySummary {
-        day,
-        occurrences,
-        events,
-        by_severity,
-        by_account,
-        top,
-        new_events,
-        new_total,
-        regressions,
-        regressions_total,
-    } = summary;
     DailyReport {
-        day,
-        total_occurrences: occurrences,
-        distinct_events: events,
-        by_severity,
-        by_account,
-        top,
-        new_events,
-        new_total,
-        regressions,
-        regressions_total,
+        summary,
         quiet_agents,
         previous: None,
     }
@@ -207,19 +172,23 @@ impl DailyReport {
         [
             (
                 format!("Most frequent events (top {TOP_EVENTS})"),
-                &self.top,
+                &self.summary.top,
             ),
             (
-                title("New events", self.new_events.len(), self.new_total),
-                &self.new_events,
+                title(
+                    "New events",
+                    self.summary.new_events.len(),
+                    self.summary.new_total,
+                ),
+                &self.summary.new_events,
             ),
             (
                 title(
                     "Regressions (reopened after being resolved)",
-                    self.regressions.len(),
-                    self.regressions_total,
+                    self.summary.regressions.len(),
+                    self.summary.regressions_total,
                 ),
-                &self.regressions,
+                &self.summary.regressions,
             ),
         ]
     }

@@ -24,7 +24,7 @@ pub fn escape_html(s: &str) -> String {
 pub(super) fn subject(r: &DailyReport) -> String {
     format!(
         "aws-monitoring daily report for {}: {} occurrences of {} events",
-        r.day, r.total_occurrences, r.distinct_events
+        r.summary.day, r.summary.occurrences, r.summary.events
     )
 }
 
@@ -36,6 +36,6 @@ pub fn render(r: &DailyReport, console: Option<&ConsoleUrl>) -> Email {
         text: super::text::render(r, &subject, console),
         html: super::html::render(r, &subject, console),
         subject,
-        day: r.day,
+        day: r.summary.day,
     }
 }

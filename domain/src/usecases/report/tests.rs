@@ -68,14 +68,21 @@ fn aggregates_by_severity_account_and_ranks_the_top_events() {
     ));
     acts[3].reopened_at = Some("2026-11-24T06:00:00Z".parse().unwrap());
     let r = report_for(day, &acts, &[], "2026-11-25T00:10:00Z".parse().unwrap());
-    assert_eq!(r.total_occurrences, (1..=15).sum::<u64>() + 7);
-    assert_eq!(r.by_severity[&Severity::Critical], 7);
-    assert_eq!(r.by_account[&"222222222222".parse().unwrap()], 7);
-    assert_eq!(r.top.len(), TOP_EVENTS);
-    assert_eq!(r.top[0].day_count, 15);
-    assert!(r.top.windows(2).all(|w| w[0].day_count >= w[1].day_count));
-    assert_eq!((r.new_events.len(), r.new_total), (1, 1));
-    assert_eq!((r.regressions.len(), r.regressions_total), (1, 1));
+    assert_eq!(r.summary.occurrences, (1..=15).sum::<u64>() + 7);
+    assert_eq!(r.summary.by_severity[&Severity::Critical], 7);
+    assert_eq!(r.summary.by_account[&"222222222222".parse().unwrap()], 7);
+    assert_eq!(r.summary.top.len(), TOP_EVENTS);
+    assert_eq!(r.summary.top[0].day_count, 15);
+    assert!(r
+        .summary
+        .top
+        .windows(2)
+        .all(|w| w[0].day_count >= w[1].day_count));
+    assert_eq!((r.summary.new_events.len(), r.summary.new_total), (1, 1));
+    assert_eq!(
+        (r.summary.regressions.len(), r.summary.regressions_total),
+        (1, 1)
+    );
     let mail = render(&r, None);
     assert!(mail.text.contains("New events:\n"), "{}", mail.text);
 }
@@ -98,13 +105,17 @@ fn a_day_of_many_new_events_lists_the_most_frequent_and_says_how_many() {
         .collect();
     let r = report_for(day, &acts, &[], "2026-11-25T00:10:00Z".parse().unwrap());
     let all = LISTED_EVENTS + 10;
-    assert_eq!((r.new_events.len(), r.new_total), (LISTED_EVENTS, all));
     assert_eq!(
-        (r.regressions.len(), r.regressions_total),
+        (r.summary.new_events.len(), r.summary.new_total),
         (LISTED_EVENTS, all)
     );
-    assert_eq!(r.new_events[0].day_count, all as u64);
+    assert_eq!(
+        (r.summary.regressions.len(), r.summary.regressions_total),
+        (LISTED_EVENTS, all)
+    );
+    assert_eq!(r.summary.new_events[0].day_count, all as u64);
     assert!(r
+        .summary
         .new_events
         .windows(2)
         .all(|w| w[0].day_count >= w[1].day_count));

@@ -10,15 +10,24 @@ use std::fmt::Write;
 const LINK_INDENT: &str = "           ";
 
 pub(super) fn render(r: &DailyReport, subject: &str, console: Option<&ConsoleUrl>) -> String {
-    let mut t = String::with_capacity(4096 + 256 * r.top.len());
+    let mut t = String::with_capacity(4096 + 256 * r.summary.top.len());
     let _ = writeln!(t, "{subject}\n");
     totals(&mut t, r);
-    if r.distinct_events == 0 {
-        let _ = writeln!(t, "No errors were recorded on {}.\n", r.day);
+    if r.summary.events == 0 {
+        let _ = writeln!(t, "No errors were recorded on {}.\n", r.summary.day);
     }
-    let by_severity = r.by_severity.iter().rev().map(|(k, v)| (k.to_string(), *v));
+    let by_severity = r
+        .summary
+        .by_severity
+        .iter()
+        .rev()
+        .map(|(k, v)| (k.to_string(), *v));
     table(&mut t, "Occurrences by severity", by_severity);
-    let by_account = r.by_account.iter().map(|(k, v)| (k.to_string(), *v));
+    let by_account = r
+        .summary
+        .by_account
+        .iter()
+        .map(|(k, v)| (k.to_string(), *v));
     table(&mut t, "Occurrences by account", by_account);
     for (title, rows) in r.event_lists() {
         lines(&mut t, &title, rows, console);
@@ -32,11 +41,11 @@ pub(super) fn render(r: &DailyReport, subject: &str, console: Option<&ConsoleUrl
 
 /// The day's totals, each with its change against the day before.
 fn totals(t: &mut String, r: &DailyReport) {
-    let events = r.distinct_events as u64;
+    let events = r.summary.events as u64;
     for (name, now, before) in [
         (
             "Occurrences",
-            r.total_occurrences,
+            r.summary.occurrences,
             r.previous.map(|p| p.occurrences),
         ),
         ("Events", events, r.previous.map(|p| p.events as u64)),
