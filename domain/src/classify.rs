@@ -2,7 +2,9 @@
 
 use crate::logtext::{level_of_parsed, ParsedRecord};
 use crate::model::{compile_pattern, InvalidValue, Rule, Severity};
-use regex::{Regex, RegexSet, RegexSetBuilder};
+use regex::{RegexSet, RegexSetBuilder};
+use regex_automata::meta::Regex;
+use std::sync::{Arc, LazyLock, Mutex, OnceLock, PoisonError};
 
 /// The default rules, in order: the first match wins.
 pub const DEFAULT_RULES: &[(&str, Severity)] = &[
@@ -30,8 +32,6 @@ pub struct Classifier {
     rules: RegexSet,
     severities: Vec<Severity>,
     exclude: RegexSet,
-    /// The default rules, one pattern per severity, most severe first.
-    defaults: Vec<(Severity, Regex)>,
 }
 
 fn build_set(patterns: &[&str], field: &'static str) -> Result<RegexSet, InvalidValue> {
@@ -44,12 +44,33 @@ fn build_set(patterns: &[&str], field: &'static str) -> Result<RegexSet, Invalid
         .map_err(|e| InvalidValue::new(field, e.to_string()))
 }
 
+/// The default rules of one severity as one pattern, compiled the first
+/// time a record needs it and then shared by every classifier of the
+/// process. Compiling all three cost 6.5M instructions, 40% of a
+/// stream-error-logs cold start; a batch of records that carry a level
+/// (`ERROR ...`) needs only the critical one (3.6M), and a config push
+/// recompiles none.
+#[derive(Debug)]
+struct DefaultPattern {
+    severity: Severity,
+    source: String,
+    regex: OnceLock<Regex>,
+}
+
+impl DefaultPattern {
+    fn is_match(&self, text: &str) -> bool {
+        self.regex
+            .get_or_init(|| default_regex(&self.source))
+            .is_match(text)
+    }
+}
+
 /// The default rules as one pattern per severity, most severe first. The
 /// rules are listed by decreasing severity, so "the first rule that
 /// matches" is "the most severe pattern that matches": each `is_match`
 /// stops at its first hit instead of an overlapping search of every rule
 /// over the whole record.
-fn default_patterns() -> Vec<(Severity, Regex)> {
+static DEFAULTS: LazyLock<Vec<DefaultPattern>> = LazyLock::new(|| {
     let mut out: Vec<(Severity, Vec<String>)> = Vec::new();
     for (p, s) in DEFAULT_RULES {
         match out.last_mut() {
@@ -58,13 +79,30 @@ fn default_patterns() -> Vec<(Severity, Regex)> {
         }
     }
     out.into_iter()
-        .map(|(s, group)| {
-            (
-                s,
-                Regex::new(&group.join("|")).expect("default rules compile"),
-            )
+        .map(|(severity, group)| DefaultPattern {
+            severity,
+            source: group.join("|"),
+            regex: OnceLock::new(),
         })
         .collect()
+});
+
+/// One default pattern as `regex::Regex::new` builds it, less the full DFA.
+/// A full DFA is only tried for small patterns and only when some crate
+/// switches on `regex-automata/dfa-build` (tracing-subscriber's env-filter
+/// does, in every function); then it cost 2.5M instructions of a Lambda
+/// cold start. The lazy DFA, which is what the classification bench
+/// measures, matches the same records as fast.
+fn default_regex(pattern: &str) -> Regex {
+    Regex::builder()
+        .configure(
+            Regex::config()
+                .nfa_size_limit(Some(10 << 20))
+                .hybrid_cache_capacity(2 << 20)
+                .dfa(false),
+        )
+        .build(pattern)
+        .expect("default rules compile")
 }
 
 impl Classifier {
@@ -76,7 +114,6 @@ impl Classifier {
             rules: build_set(&patterns, "rules")?,
             severities: rules.iter().map(|r| r.severity).collect(),
             exclude: build_set(&excl, "exclude_patterns")?,
-            defaults: default_patterns(),
         })
     }
 
@@ -86,17 +123,17 @@ impl Classifier {
 
     /// The severity of the first default rule that matches.
     fn default_severity(&self, text: &str) -> Option<Severity> {
-        self.defaults
+        DEFAULTS
             .iter()
-            .find(|(_, p)| p.is_match(text))
-            .map(|(s, _)| *s)
+            .find(|p| p.is_match(text))
+            .map(|p| p.severity)
     }
 
     /// Whether a critical default (timeout, OOM, panic) matches.
     fn critical(&self, text: &str) -> bool {
-        self.defaults
+        DEFAULTS
             .first()
-            .is_some_and(|(s, p)| *s == Severity::Critical && p.is_match(text))
+            .is_some_and(|p| p.severity == Severity::Critical && p.is_match(text))
     }
 
     /// The severity of a record, or `None` when it is no error event
@@ -135,6 +172,30 @@ impl Classifier {
             Some(s) => Some(s),
             None => self.default_severity(record),
         }
+    }
+}
+
+/// The classifier of the rules and exclusions last asked for. A function
+/// that classifies batch after batch under one config compiles the
+/// operator's rules once, not once a batch.
+#[derive(Debug, Default)]
+pub struct ClassifierCache(Mutex<Option<CachedClassifier>>);
+
+type CachedClassifier = (Vec<Rule>, Vec<String>, Arc<Classifier>);
+
+impl ClassifierCache {
+    /// The classifier of `rules` and `exclude`, compiled when they differ
+    /// from the last call's.
+    pub fn get(&self, rules: &[Rule], exclude: &[String]) -> Result<Arc<Classifier>, InvalidValue> {
+        let mut last = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((r, e, c)) = last.as_ref() {
+            if r == rules && e == exclude {
+                return Ok(Arc::clone(c));
+            }
+        }
+        let c = Arc::new(Classifier::new(rules, exclude)?);
+        *last = Some((rules.to_vec(), exclude.to_vec(), Arc::clone(&c)));
+        Ok(c)
     }
 }
 
@@ -200,7 +261,7 @@ mod tests {
     #[test]
     fn default_rules_are_listed_most_severe_first_so_one_pattern_stands_for_each_severity() {
         assert!(DEFAULT_RULES.windows(2).all(|w| w[0].1 >= w[1].1));
-        let severities: Vec<Severity> = default_patterns().iter().map(|(s, _)| *s).collect();
+        let severities: Vec<Severity> = DEFAULTS.iter().map(|p| p.severity).collect();
         assert_eq!(
             severities,
             [Severity::Critical, Severity::High, Severity::Low]
@@ -276,5 +337,34 @@ mod tests {
             Classifier::new(&[], &["[".into()]).unwrap_err().field,
             "exclude_patterns"
         );
+    }
+
+    #[test]
+    fn the_cache_compiles_again_only_when_the_rules_or_exclusions_change() {
+        let cache = ClassifierCache::default();
+        let rules = vec![Rule {
+            pattern: "(?i)card declined".into(),
+            severity: Severity::Medium,
+        }];
+        let first = cache.get(&rules, &[]).unwrap();
+        assert!(Arc::ptr_eq(&first, &cache.get(&rules, &[]).unwrap()));
+        assert_eq!(first.classify("card declined"), Some(Severity::Medium));
+        let excluded = cache.get(&rules, &["card".into()]).unwrap();
+        assert!(!Arc::ptr_eq(&first, &excluded));
+        assert_eq!(excluded.classify("card declined"), None);
+        let defaults = cache.get(&[], &["card".into()]).unwrap();
+        assert!(!Arc::ptr_eq(&excluded, &defaults));
+        assert_eq!(defaults.classify("ERROR card declined"), None);
+        assert_eq!(defaults.classify("ERROR db down"), Some(Severity::High));
+        // A bad pattern is an error and leaves the last classifier cached.
+        let bad = vec![Rule {
+            pattern: "(".into(),
+            severity: Severity::Low,
+        }];
+        assert!(cache.get(&bad, &[]).is_err());
+        assert!(Arc::ptr_eq(
+            &defaults,
+            &cache.get(&[], &["card".into()]).unwrap()
+        ));
     }
 }

@@ -523,6 +523,7 @@ async fn a_valid_envelope_the_store_refuses_fails_instead_of_being_skipped() {
 /// control message publishes nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_subscription_batch_flows_to_a_stored_event_and_a_retry_counts_nothing_twice() {
+    use domain::classify::ClassifierCache;
     use domain::usecases::stream::{StreamErrorLogs, StreamScope};
     let config = moto::config().await;
     let m = master(config.clone()).await;
@@ -559,6 +560,7 @@ async fn a_subscription_batch_flows_to_a_stored_event_and_a_retry_counts_nothing
         scope: StreamScope::Watched,
         publisher: &publisher,
         state: &state,
+        classifiers: &ClassifierCache::default(),
     };
     let lifecycle = QueryErrorLogs {
         settings: &settings,

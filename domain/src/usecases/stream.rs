@@ -12,7 +12,7 @@
 //! The payload's transport (base64 and gzip) is decoded by the adapter
 //! (`adapters::awslogs`); this module takes the decompressed JSON.
 
-use crate::classify::Classifier;
+use crate::classify::{Classifier, ClassifierCache};
 use crate::envelope::*;
 use crate::fingerprint::fingerprint_of;
 use crate::logtext::{title_of, truncate, ParsedRecord};
@@ -229,6 +229,8 @@ pub struct StreamErrorLogs<'a> {
     pub scope: StreamScope,
     pub publisher: &'a dyn Publisher,
     pub state: &'a dyn AgentStateStore,
+    /// Kept by the function across invocations.
+    pub classifiers: &'a ClassifierCache,
 }
 
 impl StreamErrorLogs<'_> {
@@ -268,7 +270,9 @@ impl StreamErrorLogs<'_> {
             });
             return Ok(summary);
         }
-        let classifier = Classifier::new(&config.rules, &config.exclude_patterns)
+        let classifier = self
+            .classifiers
+            .get(&config.rules, &config.exclude_patterns)
             .map_err(|e| AgentError::BadConfig(e.to_string()))?;
         let grouped = group_batch(&self.settings.id, &classifier, m);
         let envelopes: Vec<Envelope> = grouped
@@ -450,6 +454,7 @@ mod tests {
             scope: StreamScope::Watched,
             publisher: &p,
             state: &state,
+            classifiers: &ClassifierCache::default(),
         };
         let m = batch("/aws/lambda/pay", &[("1", T, "ERROR boom")]);
         let s = agent.handle(&m, Utc::now()).await.unwrap();

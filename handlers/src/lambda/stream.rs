@@ -18,6 +18,7 @@ use adapters::aws::eventbridge::EventBridgePublisher;
 use adapters::aws::ssm::SsmAgentState;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use domain::classify::ClassifierCache;
 use domain::model::{AgentConfig, Rule};
 use domain::ports::{LogRecord, LogSource, PortError};
 use domain::usecases::agent::{AgentSettings, QueryErrorLogs};
@@ -51,6 +52,7 @@ pub struct StreamAdapters {
     pub scope: StreamScope,
     pub publisher: EventBridgePublisher,
     pub state: SsmAgentState,
+    pub classifiers: ClassifierCache,
 }
 
 impl StreamAdapters {
@@ -60,6 +62,7 @@ impl StreamAdapters {
             scope: self.scope,
             publisher: &self.publisher,
             state: &self.state,
+            classifiers: &self.classifiers,
         }
     }
 
@@ -85,6 +88,7 @@ pub fn stream_adapters<F: Fn(&str) -> Option<String>>(
         scope,
         publisher,
         state,
+        classifiers: ClassifierCache::default(),
     })
 }
 
