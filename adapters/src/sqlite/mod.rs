@@ -16,9 +16,12 @@
 //! and keyset pagination compares exactly as the memory store does.
 //!
 //! SQLite calls block, so each one runs on the connection's own thread, not
-//! on the async workers (see [`sql::ConnectionThread`]).
+//! on the async workers (see [`sql::ConnectionThread`]). A file's WAL is
+//! checkpointed by another thread, so writes never wait for an fsync (see
+//! [`checkpoint`]).
 //!
 //! One concern a module: `schema` (tables, version, connection settings),
+//! `checkpoint` (the WAL's checkpoints),
 //! `sql` (errors, JSON bodies, transactions, the connection's thread), `events`
 //! (`EventStore` and the day counters), `day_summary` (the summary kept on
 //! write), `agents` (`AgentStore`, [`SqliteAgentState`]) and `alerts` (the
@@ -26,6 +29,7 @@
 
 mod agents;
 mod alerts;
+mod checkpoint;
 mod day_summary;
 mod events;
 mod schema;
@@ -33,6 +37,7 @@ mod sql;
 
 pub use agents::SqliteAgentState;
 
+use checkpoint::Checkpointer;
 use domain::ports::PortError;
 use rusqlite::Connection;
 use sql::{ConnectionThread, SqlContext};
@@ -43,6 +48,10 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct SqliteStore {
     conn: Arc<ConnectionThread>,
+    /// Held for its thread: a file's checkpoints (an in-memory database has
+    /// no WAL). Declared after `conn`, so it is dropped after it: the last
+    /// connection to close checkpoints what is left and removes the WAL.
+    _checkpointer: Option<Arc<Checkpointer>>,
 }
 
 impl SqliteStore {
@@ -51,7 +60,17 @@ impl SqliteStore {
         let shown = path.display().to_string();
         let conn = Connection::open(path).context(|| format!("opening {shown}"))?;
         schema::configure(&conn, &shown)?;
-        Self::with_schema(conn, &shown)
+        conn.pragma_update(
+            None,
+            "wal_autocheckpoint",
+            checkpoint::WRITER_CHECKPOINT_PAGES,
+        )
+        .context(|| format!("setting the WAL checkpoint bound of {shown}"))?;
+        let store = Self::with_schema(conn, &shown)?;
+        Ok(Self {
+            _checkpointer: Some(Arc::new(Checkpointer::spawn(path, &shown)?)),
+            ..store
+        })
     }
 
     /// A private in-memory database, for tests.
@@ -65,6 +84,7 @@ impl SqliteStore {
         schema::create(&mut conn, shown)?;
         Ok(Self {
             conn: Arc::new(ConnectionThread::spawn(conn, shown)?),
+            _checkpointer: None,
         })
     }
 }
