@@ -29,17 +29,36 @@ pub fn https_client() -> Option<aws_smithy_runtime_api::client::http::SharedHttp
 
 /// [`https_client`] whatever the environment says.
 pub fn pinned_https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    https_client_trusting(AMAZON_ROOTS_PEM.as_bytes())
+}
+
+/// The SDK's default HTTPS client, trusting only the roots of `pem`.
+fn https_client_trusting(pem: &[u8]) -> aws_smithy_runtime_api::client::http::SharedHttpClient {
     use aws_smithy_http_client::proxy::ProxyConfig;
     use aws_smithy_http_client::tls::{
         rustls_provider::CryptoMode, Provider, TlsContext, TrustStore,
     };
     use aws_smithy_http_client::{Builder, ConnectorBuilder};
-    let tls = TlsContext::builder()
-        .with_trust_store(TrustStore::empty().with_pem_certificate(AMAZON_ROOTS_PEM.as_bytes()))
-        .build()
-        .expect("a trust store of valid PEM roots");
+    let trusting = |store: TrustStore| {
+        TlsContext::builder()
+            .with_trust_store(store)
+            .build()
+            .expect("a trust store of valid PEM roots")
+    };
+    let tls = trusting(TrustStore::empty().with_pem_certificate(pem));
+    // Each SDK client, as it is built, asks for one connector with neither
+    // settings nor components and drops it (`validate_base_client_config`:
+    // "so that native certs load" early). Every connector build parses the
+    // roots' PEM again: 0.2M instructions a client, 1.3M of notify's cold
+    // start. That throw-away connector trusts nothing instead; a connection
+    // always comes with both.
+    let throw_away = trusting(TrustStore::empty());
     // As the SDK's own default client builds its connector, trust store aside.
     Builder::new().build_with_connector_fn(move |settings, components| {
+        let tls = match (settings, components) {
+            (None, None) => &throw_away,
+            _ => &tls,
+        };
         let mut conn = ConnectorBuilder::default()
             .tls_provider(Provider::Rustls(CryptoMode::AwsLc))
             .tls_context(tls.clone());
@@ -228,6 +247,10 @@ mod tests {
         let endpoint = format!("https://localhost:{port}");
         let pinned = call_error(&endpoint, Some(pinned_https_client())).await;
         let system = call_error(&endpoint, None).await;
+        // The same client over the test CA: its connections use the store
+        // given, not the empty one of the SDK's throw-away connector.
+        let test_ca = std::fs::read(d.join("ca.pem")).unwrap();
+        let trusting_the_ca = call_error(&endpoint, Some(https_client_trusting(&test_ca))).await;
         let escape_hatch = https_client().is_none();
         let _ = server.kill();
         let _ = server.wait();
@@ -238,6 +261,11 @@ mod tests {
         assert!(
             !system.contains("UnknownIssuer") && !system.contains("InvalidCertificate"),
             "the default client should trust the CA SSL_CERT_FILE names: {system}"
+        );
+        assert!(
+            !trusting_the_ca.contains("UnknownIssuer")
+                && !trusting_the_ca.contains("InvalidCertificate"),
+            "a client over the test CA should pass the handshake: {trusting_the_ca}"
         );
         assert!(
             escape_hatch,
