@@ -87,6 +87,21 @@ static DEFAULTS: LazyLock<Vec<DefaultPattern>> = LazyLock::new(|| {
         .collect()
 });
 
+/// The severity of the first default rule that matches.
+fn default_severity(text: &str) -> Option<Severity> {
+    DEFAULTS
+        .iter()
+        .find(|p| p.is_match(text))
+        .map(|p| p.severity)
+}
+
+/// Whether a critical default (timeout, OOM, panic) matches.
+fn critical(text: &str) -> bool {
+    DEFAULTS
+        .first()
+        .is_some_and(|p| p.severity == Severity::Critical && p.is_match(text))
+}
+
 /// One default pattern as `regex::Regex::new` builds it, less the full DFA.
 /// A full DFA is only tried for small patterns and only when some crate
 /// switches on `regex-automata/dfa-build` (tracing-subscriber's env-filter
@@ -121,21 +136,6 @@ impl Classifier {
         Self::new(&[], &[]).expect("default rules compile")
     }
 
-    /// The severity of the first default rule that matches.
-    fn default_severity(&self, text: &str) -> Option<Severity> {
-        DEFAULTS
-            .iter()
-            .find(|p| p.is_match(text))
-            .map(|p| p.severity)
-    }
-
-    /// Whether a critical default (timeout, OOM, panic) matches.
-    fn critical(&self, text: &str) -> bool {
-        DEFAULTS
-            .first()
-            .is_some_and(|p| p.severity == Severity::Critical && p.is_match(text))
-    }
-
     /// The severity of a record, or `None` when it is no error event
     /// (INFO/DEBUG records, excluded records, records no rule matches).
     pub fn classify(&self, record: &str) -> Option<Severity> {
@@ -158,7 +158,7 @@ impl Classifier {
             Some(s) => match &s.level {
                 Some(l) => Some(level_of(l)?),
                 // A JSON record without a level is judged by its message.
-                None => return s.message.as_deref().and_then(|m| self.default_severity(m)),
+                None => return s.message.as_deref().and_then(default_severity),
             },
             None => match level_of_parsed(r) {
                 Some(l) => Some(level_of(l)?),
@@ -168,9 +168,9 @@ impl Classifier {
         match level {
             // A level is trusted, but a critical default (timeout, OOM)
             // raises an error.
-            Some(Severity::High) if self.critical(record) => Some(Severity::Critical),
+            Some(Severity::High) if critical(record) => Some(Severity::Critical),
             Some(s) => Some(s),
-            None => self.default_severity(record),
+            None => default_severity(record),
         }
     }
 }
