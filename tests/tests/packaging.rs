@@ -348,17 +348,9 @@ fn invoke(f: &Function) -> Option<Invocation> {
     let outcome = loop {
         match rx.recv_timeout(Duration::from_millis(50)) {
             Ok(req) => {
-                let done = report(&req);
+                let done = outcome_of(&req);
                 requests.push(req);
-                if let Some((id, outcome)) = done {
-                    if let Some(id) = id {
-                        assert_eq!(
-                            id,
-                            request_id(0),
-                            "report for an unknown request id: {}",
-                            requests.last().unwrap().path
-                        );
-                    }
+                if let Some(outcome) = done {
                     break outcome;
                 }
             }
@@ -366,10 +358,14 @@ fn invoke(f: &Function) -> Option<Invocation> {
             Err(mpsc::RecvTimeoutError::Disconnected) => unreachable!("the servers keep a sender"),
         }
         if let Some(status) = child.0.try_wait().unwrap() {
-            // Whatever it sent just before exiting.
+            // Whatever it sent just before exiting: a report that arrived
+            // after the last receive (the init error of a process that then
+            // exits at once) is still its outcome.
             thread::sleep(Duration::from_millis(100));
+            let start = requests.len();
             requests.extend(rx.try_iter());
-            break Outcome::Exited(status.code());
+            let late = requests[start..].iter().find_map(outcome_of);
+            break late.unwrap_or(Outcome::Exited(status.code()));
         }
         if started.elapsed() > ANSWER_TIMEOUT {
             let _ = child.0.kill();
@@ -398,6 +394,21 @@ fn invoke(f: &Function) -> Option<Invocation> {
         stdout: std::fs::read_to_string(&stdout_path).unwrap_or_default(),
         stderr: std::fs::read_to_string(&stderr_path).unwrap_or_default(),
     })
+}
+
+/// The outcome `req` reports, if it is a report; one for any request but
+/// the one queued is a failure.
+fn outcome_of(req: &Recorded) -> Option<Outcome> {
+    let (id, outcome) = report(req)?;
+    if let Some(id) = id {
+        assert_eq!(
+            id,
+            request_id(0),
+            "report for an unknown request id: {}",
+            req.path
+        );
+    }
+    Some(outcome)
 }
 
 // ---------------------------------------------------------------------------
