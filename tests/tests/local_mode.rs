@@ -6,7 +6,7 @@ mod support;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use support::{append, monitoring_bin, Server};
 
 fn samples() -> PathBuf {
@@ -405,24 +405,13 @@ fn ingest_stores_aws_events_idempotently_and_names_bad_files() {
     assert_eq!(out.stdout, again.stdout);
 }
 
-/// Waits until `ok` holds, polling every 20 ms; answers how long it took.
-fn time_until(what: &str, mut ok: impl FnMut() -> bool) -> Duration {
-    let start = Instant::now();
-    while start.elapsed() < Duration::from_secs(30) {
-        if ok() {
-            return start.elapsed();
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    panic!("timed out waiting until {what}");
-}
-
-/// `--follow` publishes each complete record within about a second (the
-/// interval is an hour, so only following can explain it), joins a Python
+/// `--follow` publishes each appended record while the interval (an hour)
+/// has not come round, so only following can explain it; how fast it does is
+/// `ops/bench`'s figure, not this test's. It joins a Python
 /// traceback written at once into one record, and after a restart counts
 /// exactly what was appended while it was down.
 #[test]
-fn follow_publishes_appended_records_within_a_second() {
+fn follow_publishes_appended_records_without_waiting_for_the_interval() {
     let tmp = tempfile::tempdir().unwrap();
     let (data, logs) = (tmp.path().join("data"), tmp.path().join("logs"));
     let app = logs.join("orders/app.log");
@@ -437,11 +426,9 @@ fn follow_publishes_appended_records_within_a_second() {
         &app,
         "2026-11-25 10:00:01,000 ERROR payment gateway timeout for order 1 after 3000 ms\n",
     );
-    let took = time_until("the appended line is an event", || {
+    server.wait_until("the appended line is an event", || {
         count_of(&log_events(&server), "payment gateway timeout") == 1
     });
-    // One second is the target; the slack is for a loaded test machine.
-    assert!(took < Duration::from_millis(2000), "took {took:?}");
 
     append(
         &app,
@@ -451,10 +438,9 @@ fn follow_publishes_appended_records_within_a_second() {
          qty = event['qty']\n\
          KeyError: 'qty'\n",
     );
-    let took = time_until("the traceback is an event", || {
+    server.wait_until("the traceback is an event", || {
         count_of(&log_events(&server), "KeyError") == 1
     });
-    assert!(took < Duration::from_millis(2000), "took {took:?}");
     let ev = log_events(&server);
     let sample = by_title(&ev, "KeyError").unwrap()["sample"]
         .as_str()
