@@ -223,9 +223,10 @@ async fn sqlite_refuses_a_file_from_a_newer_schema() {
     assert!(err.to_string().contains("schema version 99"), "{err}");
 }
 
-/// A file of schema version 2 (before the report's columns and the day
-/// summary) opens as version 4 with those columns filled from the events'
-/// bodies, a reopened event's time included, and the day summarised.
+/// A file of schema version 2 (before the report's columns, the day summary
+/// and the recent occurrence ids: every id in `occurrences`) opens as
+/// version 5 with those columns filled from the events' bodies, a reopened
+/// event's time included, the day summarised and the old ids still known.
 #[tokio::test]
 async fn sqlite_fills_the_report_columns_of_an_older_file() {
     use domain::model::{DayActivity, DaySummary, EventPatch, Status};
@@ -269,6 +270,8 @@ async fn sqlite_fills_the_report_columns_of_an_older_file() {
              ALTER TABLE events DROP COLUMN title;
              ALTER TABLE events DROP COLUMN first_seen;
              ALTER TABLE events DROP COLUMN reopened_at;
+             INSERT INTO occurrences SELECT id, event_id, recorded_at FROM recent_occurrences;
+             DROP TABLE recent_occurrences;
              PRAGMA user_version = 2;",
         )
         .unwrap();
@@ -297,7 +300,11 @@ async fn sqlite_fills_the_report_columns_of_an_older_file() {
     let version: i64 = conn
         .pragma_query_value(None, "user_version", |row| row.get(0))
         .unwrap();
-    assert_eq!(version, 4);
+    assert_eq!(version, 5);
+    drop(conn);
+    // The old file's occurrence ids are still known.
+    assert_eq!(store.record(&quiet, t).await.unwrap(), Recorded::Duplicate);
+    assert_eq!(store.record(&again, t).await.unwrap(), Recorded::Duplicate);
 }
 
 /// The alerts outbox is written in the transaction of the event write, and

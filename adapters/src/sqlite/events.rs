@@ -2,6 +2,7 @@
 
 use super::alerts;
 use super::day_summary::{self, DayRow, Totals, Tracked, ACTIVITY_COLUMNS};
+use super::dedup::RecentIds;
 use super::sql::{
     begin_immediate, from_json, from_sql_count, to_json, with_connection, SqlContext,
 };
@@ -17,6 +18,8 @@ use domain::model::{
 use domain::ports::{DayCount, EventStore, PortError, Recorded, UpdateEventError};
 use rusqlite::types::Value;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row, Transaction};
+use std::collections::HashSet;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 fn load_event(conn: &Connection, id: &EventId) -> Result<Option<Event>, PortError> {
     let body: Option<String> = conn
@@ -62,24 +65,17 @@ fn save_event(conn: &Connection, event: &Event) -> Result<(), PortError> {
     Ok(())
 }
 
-/// Records one occurrence inside the caller's write transaction; the day
+/// Records one occurrence inside the caller's write transaction (`recent`
+/// caught up in it; `pending`, the ids this transaction added); the day
 /// totals it changes are added to `totals`, for the caller to write.
 fn record_in(
     tx: &Transaction<'_>,
     totals: &mut Totals,
+    (recent, pending): (&RecentIds, &mut HashSet<u128>),
     o: &Occurrence,
     now: DateTime<Utc>,
 ) -> Result<Recorded, PortError> {
-    let inserted = tx
-        .prepare_cached(
-            "INSERT INTO occurrences (id, event_id, recorded_at) VALUES (?1, ?2, ?3)
-             ON CONFLICT (id) DO NOTHING",
-        )
-        .and_then(|mut stmt| {
-            stmt.execute(params![o.id.as_str(), o.event_id.as_str(), time_key(now)])
-        })
-        .context(|| format!("remembering occurrence {}", o.id))?;
-    if inserted == 0 {
+    if !recent.remember(tx, pending, o, &time_key(now))? {
         return Ok(Recorded::Duplicate);
     }
     let (before, event) = match load_event(tx, &o.event_id)? {
@@ -174,19 +170,39 @@ impl SqliteStore {
         now: DateTime<Utc>,
     ) -> Result<Vec<Recorded>, PortError> {
         let items = items.to_vec();
+        let recent = self.recent.clone();
         with_connection(&self.conn, move |conn| {
             let what = format!("recording a batch of {} occurrences", items.len());
+            let mut recent = lock(&recent);
             let tx = begin_immediate(conn, &what)?;
-            let mut totals = Totals::default();
+            recent.catch_up(&tx)?;
+            let (mut totals, mut pending) = (Totals::default(), HashSet::new());
             let recorded = items
                 .iter()
-                .map(|o| record_in(&tx, &mut totals, o, now))
+                .map(|o| record_in(&tx, &mut totals, (&*recent, &mut pending), o, now))
                 .collect::<Result<Vec<_>, _>>()?;
             totals.flush(&tx)?;
             tx.commit().context(|| format!("{what}: committing"))?;
+            settle(&mut recent, conn);
             Ok(recorded)
         })
         .await
+    }
+}
+
+/// The recent ids; a call that panicked while holding them left them
+/// consistent (they only ever hold committed ids), so a poisoned lock is
+/// taken as it is.
+fn lock(recent: &Mutex<RecentIds>) -> MutexGuard<'_, RecentIds> {
+    recent.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Moves the recent ids to the settled table when due. The write that
+/// called it is committed whatever happens here: a failed move is logged,
+/// loses nothing (the ids stay recent) and is tried again after the next.
+fn settle(recent: &mut RecentIds, conn: &mut Connection) {
+    if let Err(e) = recent.settle_if_due(conn) {
+        tracing::warn!(error = %e, "could not settle the recent occurrence ids; will retry");
     }
 }
 
@@ -198,14 +214,18 @@ impl EventStore for SqliteStore {
         now: DateTime<Utc>,
     ) -> Result<Recorded, PortError> {
         let o = occurrence.clone();
+        let recent = self.recent.clone();
         with_connection(&self.conn, move |conn| {
+            let mut recent = lock(&recent);
             let tx = begin_immediate(conn, &format!("recording occurrence {}", o.id))?;
-            let mut totals = Totals::default();
-            let recorded = record_in(&tx, &mut totals, &o, now)?;
+            recent.catch_up(&tx)?;
+            let (mut totals, mut pending) = (Totals::default(), HashSet::new());
+            let recorded = record_in(&tx, &mut totals, (&*recent, &mut pending), &o, now)?;
             if matches!(recorded, Recorded::Applied(_)) {
                 totals.flush(&tx)?;
                 tx.commit()
                     .context(|| format!("recording occurrence {}: committing", o.id))?;
+                settle(&mut recent, conn);
             }
             // A duplicate changed nothing: dropping the transaction rolls it back.
             Ok(recorded)

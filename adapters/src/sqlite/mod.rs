@@ -3,7 +3,9 @@
 //!
 //! The file is shared: `monitoring local` serves from it while
 //! `monitoring ingest` writes to it from another process. So nothing is cached
-//! in memory (every call reads the file), the journal is WAL (readers do not
+//! in memory but the ids of recent occurrences, which each write first
+//! catches up on from the file under the write lock (see [`dedup`]); every
+//! other call reads the file. The journal is WAL (readers do not
 //! block the writer), writers wait up to 5 s for each other, and every write
 //! is one `BEGIN IMMEDIATE` transaction (it takes the write lock up front, so
 //! a read-modify-write cannot be overtaken by the other process).
@@ -21,7 +23,7 @@
 //! [`checkpoint`]).
 //!
 //! One concern a module: `schema` (tables, version, connection settings),
-//! `checkpoint` (the WAL's checkpoints),
+//! `checkpoint` (the WAL's checkpoints), `dedup` (occurrence ids seen),
 //! `sql` (errors, JSON bodies, transactions, the connection's thread), `events`
 //! (`EventStore` and the day counters), `day_summary` (the summary kept on
 //! write), `agents` (`AgentStore`, [`SqliteAgentState`]) and `alerts` (the
@@ -31,6 +33,7 @@ mod agents;
 mod alerts;
 mod checkpoint;
 mod day_summary;
+mod dedup;
 mod events;
 mod schema;
 mod sql;
@@ -38,16 +41,19 @@ mod sql;
 pub use agents::SqliteAgentState;
 
 use checkpoint::Checkpointer;
+use dedup::RecentIds;
 use domain::ports::PortError;
 use rusqlite::Connection;
 use sql::{ConnectionThread, SqlContext};
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// The store of the local mode, over one SQLite file. Cloning shares the connection.
 #[derive(Clone)]
 pub struct SqliteStore {
     conn: Arc<ConnectionThread>,
+    /// The connection's copy of the recent occurrence ids (used on its thread).
+    recent: Arc<Mutex<RecentIds>>,
     /// Held for its thread: a file's checkpoints (an in-memory database has
     /// no WAL). Declared after `conn`, so it is dropped after it: the last
     /// connection to close checkpoints what is left and removes the WAL.
@@ -84,6 +90,7 @@ impl SqliteStore {
         schema::create(&mut conn, shown)?;
         Ok(Self {
             conn: Arc::new(ConnectionThread::spawn(conn, shown)?),
+            recent: Arc::default(),
             _checkpointer: None,
         })
     }

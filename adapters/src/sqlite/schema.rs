@@ -7,7 +7,7 @@ use rusqlite::Connection;
 use std::time::Duration;
 
 /// Bumped when the schema changes; a newer file is refused rather than misread.
-const SCHEMA_VERSION: i64 = 4;
+const SCHEMA_VERSION: i64 = 5;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS events (
@@ -30,11 +30,20 @@ CREATE INDEX IF NOT EXISTS events_newest_first ON events (last_seen DESC, id DES
 CREATE INDEX IF NOT EXISTS events_report_fields
     ON events (id, title, account, region, severity, status, first_seen, reopened_at);
 
+-- The ids of occurrences recorded, settled (see dedup.rs).
 CREATE TABLE IF NOT EXISTS occurrences (
     id          TEXT NOT NULL PRIMARY KEY,
     event_id    TEXT NOT NULL,
     recorded_at TEXT NOT NULL
 ) WITHOUT ROWID;
+-- Version 5: the ids of occurrences recorded since the last move to the
+-- table above, in the order recorded.
+CREATE TABLE IF NOT EXISTS recent_occurrences (
+    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+    id          TEXT NOT NULL,
+    event_id    TEXT NOT NULL,
+    recorded_at TEXT NOT NULL
+);
 
 -- Keyed by day first: the daily report reads one day's counters.
 CREATE TABLE IF NOT EXISTS event_days (
