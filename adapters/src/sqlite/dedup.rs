@@ -14,7 +14,8 @@
 //!   in id order, which dirties each page of it once for many ids.
 //!
 //! Memory is bounded by [`SETTLE_AT`] ids (16 bytes each, plus the set's
-//! overhead), whatever the file holds.
+//! overhead), whatever the file holds. The write that reaches the bound pays
+//! for the move, once per [`SETTLE_AT`] new occurrences.
 
 use super::sql::{begin_immediate, SqlContext};
 use domain::model::{Occurrence, OccurrenceId};
@@ -105,15 +106,16 @@ impl RecentIds {
         }
         let tx = begin_immediate(conn, "settling the recent occurrence ids")?;
         self.catch_up(&tx)?;
-        tx.execute_batch(&format!(
+        for sql in [
             "INSERT INTO occurrences (id, event_id, recorded_at)
                  SELECT id, event_id, recorded_at FROM recent_occurrences
-                 WHERE seq <= {tail} ORDER BY id
-                 ON CONFLICT (id) DO NOTHING;
-             DELETE FROM recent_occurrences WHERE seq <= {tail};",
-            tail = self.tail
-        ))
-        .context(|| "settling the recent occurrence ids".into())?;
+                 WHERE seq <= ?1 ORDER BY id
+                 ON CONFLICT (id) DO NOTHING",
+            "DELETE FROM recent_occurrences WHERE seq <= ?1",
+        ] {
+            tx.execute(sql, params![self.tail])
+                .context(|| "settling the recent occurrence ids".into())?;
+        }
         tx.commit()
             .context(|| "settling the recent occurrence ids: committing".into())?;
         self.ids.clear();

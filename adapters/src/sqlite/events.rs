@@ -208,29 +208,18 @@ fn settle(recent: &mut RecentIds, conn: &mut Connection) {
 
 #[async_trait]
 impl EventStore for SqliteStore {
+    /// A batch of one: a duplicate commits a transaction that wrote nothing.
     async fn record(
         &self,
         occurrence: &Occurrence,
         now: DateTime<Utc>,
     ) -> Result<Recorded, PortError> {
-        let o = occurrence.clone();
-        let recent = self.recent.clone();
-        with_connection(&self.conn, move |conn| {
-            let mut recent = lock(&recent);
-            let tx = begin_immediate(conn, &format!("recording occurrence {}", o.id))?;
-            recent.catch_up(&tx)?;
-            let (mut totals, mut pending) = (Totals::default(), HashSet::new());
-            let recorded = record_in(&tx, &mut totals, (&*recent, &mut pending), &o, now)?;
-            if matches!(recorded, Recorded::Applied(_)) {
-                totals.flush(&tx)?;
-                tx.commit()
-                    .context(|| format!("recording occurrence {}: committing", o.id))?;
-                settle(&mut recent, conn);
-            }
-            // A duplicate changed nothing: dropping the transaction rolls it back.
-            Ok(recorded)
-        })
-        .await
+        let mut recorded = self
+            .record_batch(std::slice::from_ref(occurrence), now)
+            .await?;
+        recorded
+            .pop()
+            .ok_or_else(|| PortError::Permanent("sqlite: a batch of one answered nothing".into()))
     }
 
     async fn get(&self, id: &EventId) -> Result<Option<Event>, PortError> {
